@@ -1,0 +1,2 @@
+import { hello } from '@te/platform';
+console.log(hello('user-service'));
