@@ -1,2 +1,0 @@
-import { hello } from '@te/platform';
-console.log(hello('user-service'));

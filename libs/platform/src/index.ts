@@ -1,3 +1,1 @@
-export function hello(name: string): string {
-  return `hello ${name}`;
-}
+

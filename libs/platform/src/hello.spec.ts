@@ -1,2 +1,0 @@
-import { hello } from './index.js';
-describe('hello', () => { it('greets', () => { expect(hello('x')).toBe('hello x'); }); });
