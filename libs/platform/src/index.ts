@@ -1,1 +1,14 @@
-
+export * from './errors.js';
+export * from './request-context.js';
+export * from './redact.js';
+export * from './url.js';
+export * from './logger.js';
+export * from './config.js';
+export * from './metrics.js';
+export * from './tracing.js';
+export * from './health.js';
+export * from './ops-server.js';
+export * from './shutdown.js';
+export * from './redis.js';
+export * from './scheduler.js';
+export * from './log-capture.js';

@@ -1,0 +1,70 @@
+/**
+ * Liveness says the process runs; readiness says it can serve: its own dependencies answer and it is
+ * not shutting down. Readiness fails first on SIGTERM so load balancers stop routing before we close.
+ */
+export type ReadinessCheck = () => Promise<void>;
+
+export interface CheckResult {
+  ok: boolean;
+  duration_ms: number;
+  error?: string;
+}
+
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, CheckResult>;
+}
+
+interface RegisteredCheck {
+  name: string;
+  check: ReadinessCheck;
+  timeoutMs: number;
+}
+
+export class Health {
+  private readonly checks: RegisteredCheck[] = [];
+  private stopping = false;
+
+  addReadinessCheck(name: string, check: ReadinessCheck, options: { timeoutMs?: number } = {}): void {
+    this.checks.push({ name, check, timeoutMs: options.timeoutMs ?? 2_000 });
+  }
+
+  markShuttingDown(): void {
+    this.stopping = true;
+  }
+
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  async readiness(): Promise<ReadinessReport> {
+    const results = await Promise.all(this.checks.map((c) => runCheck(c)));
+    const checks = Object.fromEntries(results.map((r, i) => [this.checks[i].name, r]));
+    if (this.stopping) checks['shutdown'] = { ok: false, duration_ms: 0, error: 'shutting down' };
+    return { ready: !this.stopping && results.every((r) => r.ok), checks };
+  }
+}
+
+async function runCheck({ check, timeoutMs }: RegisteredCheck): Promise<CheckResult> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return { ok: true, duration_ms: elapsed(started) };
+  } catch (error) {
+    return {
+      ok: false,
+      duration_ms: elapsed(started),
+      error: error instanceof Error ? error.message : String(error),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
