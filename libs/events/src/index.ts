@@ -1,0 +1,11 @@
+export * from './event-envelope.js';
+export * from './event-bus.js';
+export * from './rabbitmq-event-bus.js';
+export { ATTEMPTS_HEADER, DEFAULT_RETRY_DELAYS_MS } from './rabbitmq/retry-policy.js';
+export { consumerQueueNames, type ConsumerQueueNames } from './rabbitmq/topology.js';
+export type { PublishFailure } from './rabbitmq/confirm-publisher.js';
+export type { ReconnectOptions } from './rabbitmq/connection-manager.js';
+export * from './sql-executor.js';
+export * from './outbox.js';
+export * from './outbox-relay.js';
+export * from './idempotent.js';

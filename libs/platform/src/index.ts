@@ -12,3 +12,4 @@ export * from './shutdown.js';
 export * from './redis.js';
 export * from './scheduler.js';
 export * from './log-capture.js';
+export * from './service-runner.js';

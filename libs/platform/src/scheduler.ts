@@ -8,6 +8,12 @@ export interface SchedulerOptions {
   logger: Logger;
   service: string;
   metrics?: Metrics;
+  /**
+   * How long a running job's lock lives without renewal (default 15 s); renewed every third of it.
+   * Long enough that a busy event loop cannot let it lapse, short enough that a crashed replica's
+   * lock frees up soon.
+   */
+  leaseMs?: number;
 }
 
 interface Job {
@@ -18,15 +24,18 @@ interface Job {
   running?: Promise<void>;
 }
 
-// Extend the lock only while we still own it (another replica may own it after expiry).
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// Touch the lock only while we still own it (another replica may own it after expiry). A TTL of 0
+// or less deletes it.
+const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  if tonumber(ARGV[2]) > 0 then return redis.call('pexpire', KEYS[1], ARGV[2]) else return redis.call('del', KEYS[1]) end
+else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 /**
  * Periodic maintenance jobs (outbox purge, expired-token cleanup, ...) that must run once per interval
- * across all replicas. Each tick takes a Redis lock `SET key owner NX PX interval`: the replica that
- * gets it runs the job and keeps the lock for the rest of the interval, so the fleet runs the job
- * once per interval; while a long run lasts, the lock is extended so no other replica starts it too.
+ * across all replicas. Each tick takes a Redis lock (`SET key owner NX PX lease`); the replica that
+ * gets it runs the job, renewing the lease while it runs, and afterwards keeps the lock for the rest
+ * of the interval, so the fleet runs the job once per interval and never twice at the same time.
  */
 export class Scheduler {
   private readonly jobs: Job[] = [];
@@ -79,9 +88,11 @@ export class Scheduler {
   private async runIfLocked(job: Job): Promise<boolean> {
     const { redis, logger, metrics } = this.options;
     const key = this.lockKey(job);
+    const leaseMs = this.options.leaseMs ?? 15_000;
+    const started = Date.now();
     let acquired: string | null;
     try {
-      acquired = await redis.set(key, this.owner, 'PX', job.intervalMs, 'NX');
+      acquired = await redis.set(key, this.owner, 'PX', Math.max(leaseMs, job.intervalMs), 'NX');
     } catch (error) {
       logger.warn('scheduler could not reach redis; job skipped', { job: job.name, err: error });
       return false;
@@ -103,6 +114,9 @@ export class Scheduler {
       logger.error('scheduled job failed', { job: job.name, err: error });
     } finally {
       clearInterval(heartbeat);
+      // Hold the lock for what is left of the interval, so no replica runs the job again before it ends.
+      const rest = job.intervalMs - (Date.now() - started);
+      await redis.eval(EXTEND, 1, key, this.owner, String(rest)).catch(() => undefined);
     }
     return true;
   }

@@ -1,3 +1,4 @@
+import { ConfigError } from './config.js';
 import type { Health } from './health.js';
 import type { Logger } from './logger.js';
 
@@ -81,4 +82,19 @@ export function installShutdownHandlers(options: ShutdownOptions): (reason: stri
 
 function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/**
+ * The last word of a process that could not start: one JSON line (secrets redacted by the logger's
+ * format) or, for configuration errors, the list of bad variables. Exits with status 1.
+ */
+export function exitOnStartupFailure(logger: Logger | undefined, error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else if (logger) {
+    logger.error('start-up failed', { err: error });
+  } else {
+    process.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(1);
 }

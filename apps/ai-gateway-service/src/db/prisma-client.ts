@@ -1,0 +1,10 @@
+import { createPgAdapter, type DatabaseOptions } from '@te/database';
+import { PrismaClient } from './generated/prisma/client.js';
+
+export type AiGatewayDb = PrismaClient;
+
+/** This service's generated client over its own database (te_ai_gateway). */
+export function createAiGatewayDb(options: DatabaseOptions) {
+  const { adapter, pool } = createPgAdapter(options);
+  return { db: new PrismaClient({ adapter }), pool };
+}

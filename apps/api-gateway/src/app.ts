@@ -1,0 +1,105 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { grpcHealthCheck } from '@te/grpc';
+import {
+  closeInOrder,
+  createLogger,
+  createMetrics,
+  createOpsServer,
+  Health,
+  type Logger,
+} from '@te/platform';
+import { createJwtStrategy } from './auth/jwt.strategy.js';
+import { JwksCache } from './auth/jwks.cache.js';
+import { requireAuth } from './auth/require-auth.middleware.js';
+import { createUserServiceClient } from './clients/user-service.client.js';
+import type { GatewayConfig } from './config.js';
+import { createHttpApp } from './http/http-server.js';
+
+export interface GatewayApp {
+  start(): Promise<{ httpPort: number; opsPort: number }>;
+  stop(): Promise<void>;
+  readonly health: Health;
+  readonly logger: Logger;
+}
+
+/** Composition root: builds every part of the gateway from its config; nothing starts until start(). */
+export function createGatewayApp(config: GatewayConfig, options: { logger?: Logger } = {}): GatewayApp {
+  const logger = options.logger ?? createLogger({ service: config.SERVICE_NAME, level: config.LOG_LEVEL });
+  const metrics = createMetrics({ service: config.SERVICE_NAME });
+  const health = new Health();
+
+  const users = createUserServiceClient(config.USER_SERVICE_ADDR, {
+    logger,
+    metrics,
+    deadlineMs: config.GRPC_DEADLINE_MS,
+  });
+  const userServiceHealth = grpcHealthCheck(config.USER_SERVICE_ADDR);
+  health.addReadinessCheck('user-service', userServiceHealth);
+
+  const jwks = new JwksCache({ fetchKeys: async () => (await users.getJwks()).keys ?? [], logger });
+  health.addReadinessCheck('signing-keys', () => jwks.ensureLoaded());
+  const strategy = createJwtStrategy(jwks, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  });
+
+  const app = createHttpApp({
+    logger,
+    metrics,
+    health,
+    users,
+    requireAuth: requireAuth(strategy),
+    corsOrigins: config.CORS_ORIGINS,
+    jsonBodyLimit: config.JSON_BODY_LIMIT,
+    trustProxy: config.TRUST_PROXY,
+  });
+  const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);
+  server.keepAliveTimeout = 65_000; // above common load-balancer idle timeouts (60 s)
+  const ops = createOpsServer({ port: config.OPS_PORT, host: config.HTTP_HOST, health, metrics, logger });
+
+  return {
+    health,
+    logger,
+    async start() {
+      await jwks.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+      });
+      const httpPort = (server.address() as AddressInfo).port;
+      const opsPort = await ops.start();
+      logger.info('api-gateway started', {
+        http_port: httpPort,
+        ops_port: opsPort,
+        user_service: config.USER_SERVICE_ADDR,
+      });
+      return { httpPort, opsPort };
+    },
+    async stop() {
+      await closeInOrder(logger, [
+        ['http server (drain in-flight requests)', () => closeHttpServer(server)],
+        ['signing key refresh', async () => jwks.stop()],
+        [
+          'user-service client',
+          async () => {
+            users.close();
+            userServiceHealth.close();
+          },
+        ],
+        ['ops server', () => ops.stop()],
+      ]);
+    },
+  };
+}
+
+// close() stops accepting and resolves once in-flight requests end; idle keep-alive sockets are
+// closed at once so they do not hold the process open.
+function closeHttpServer(server: http.Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) return resolve();
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,65 @@
+import cors from 'cors';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { createOpsHandler, type Health, type Logger, type Metrics } from '@te/platform';
+import type { UserServiceClient } from '../clients/user-service.client.js';
+import { authRoutes } from '../routes/auth.routes.js';
+import { userRoutes } from '../routes/users.routes.js';
+import { wellKnownRoutes } from '../routes/well-known.routes.js';
+import { errorHandler, notFound } from './error-handler.middleware.js';
+import { observability } from './observability.middleware.js';
+import { requestContext } from './request-context.middleware.js';
+
+export interface HttpAppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  health: Health;
+  users: UserServiceClient;
+  requireAuth: RequestHandler;
+  corsOrigins: string[];
+  jsonBodyLimit: string;
+  trustProxy: string;
+}
+
+/** The public Express app. Order matters: context → telemetry → security → parsing → routes → 404 → errors. */
+export function createHttpApp(deps: HttpAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestContext());
+  app.use(probes(deps.health)); // before telemetry: probes every few seconds would drown the access log
+  app.use(observability(deps));
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: deps.corsOrigins.length ? deps.corsOrigins : false,
+      exposedHeaders: ['X-Request-Id'],
+      maxAge: 600,
+    }),
+  );
+  app.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
+  // API answers are per-user: no shared cache may keep them (RFC 6749 §5.1 requires it for tokens).
+  app.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  app.use('/api/v1/auth', authRoutes(deps.users));
+  app.use('/api/v1/users', userRoutes(deps.users, deps.requireAuth));
+  app.use('/.well-known', wellKnownRoutes(deps.users));
+
+  app.use(notFound());
+  app.use(errorHandler(deps.logger));
+  return app;
+}
+
+// Kubernetes probes on the public port answer without details; the ops port has the detailed view.
+function probes(health: Health): RequestHandler {
+  const handle = createOpsHandler({ health, detailed: false });
+  return (req, res, next) => {
+    if (req.path !== '/healthz' && req.path !== '/readyz') return next();
+    handle(req, res).then((handled) => (handled ? undefined : next()), next);
+  };
+}

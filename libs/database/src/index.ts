@@ -1,0 +1,2 @@
+export * from './pg-adapter.js';
+export * from './prisma-errors.js';

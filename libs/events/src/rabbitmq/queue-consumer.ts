@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { extractTraceContext, runWithRequestContext, SpanKind, withSpan, type Logger, type Metrics } from '@te/platform';
+import { parseEnvelope, type EventEnvelope } from '../event-envelope.js';
+import type { SubscribeOptions } from '../event-bus.js';
+import type { ConfirmPublisher } from './confirm-publisher.js';
+import { deadLetterHeaders, errorText, REQUEST_ID_HEADER, republishOptions, retryHeaders, traceCarrier } from './message-properties.js';
+import { decideAfterFailure, readAttempts } from './retry-policy.js';
+import { assertConsumerTopology, consumerQueueNames, type ConsumerQueueNames } from './topology.js';
+
+export type ConsumeOutcome = 'acked' | 'retried' | 'dead_lettered' | 'requeued';
+
+export interface QueueConsumerDeps {
+  exchange: string;
+  queuePrefix: string;
+  deliveryLimit: number;
+  logger: Logger;
+  metrics: Metrics;
+  publisher: ConfirmPublisher;
+  /** Registers a running delivery so close() can wait for it. */
+  track(work: Promise<void>): void;
+  isClosing(): boolean;
+  /** The channel died while the connection may live: rebuild everything through the connection. */
+  onChannelLost(reason: string): void;
+}
+
+type Subscription = Required<SubscribeOptions>;
+
+/**
+ * One subscription: its own channel (so prefetch and channel errors stay per queue), its queues, and
+ * the fate of each delivery. A message is acked only after its copy in the retry queue or DLQ is
+ * confirmed; if that copy cannot be made it is requeued, so nothing is lost (the broker's delivery
+ * limit then bounds the loop).
+ */
+export class QueueConsumer {
+  readonly names: ConsumerQueueNames;
+  private channel?: Channel;
+  private consumerTag?: string;
+  /** The connection this consumer runs (or is starting) on: start() is a no-op for it. */
+  private startedOn?: ChannelModel;
+
+  constructor(
+    private readonly sub: Subscription,
+    private readonly deps: QueueConsumerDeps,
+  ) {
+    this.names = consumerQueueNames(deps.queuePrefix, sub.queue, sub.retryDelaysMs.length);
+  }
+
+  /** Opens this consumer's channel on `model`, declares its queues and consumes. Idempotent per connection. */
+  async start(model: ChannelModel): Promise<void> {
+    if (this.startedOn === model) return;
+    this.startedOn = model;
+    let channel: Channel | undefined;
+    try {
+      channel = await model.createChannel();
+      channel.on('error', (error: Error) => this.deps.logger.warn('consumer channel error', { queue: this.names.main, error: error.message }));
+      await channel.prefetch(this.sub.prefetch);
+      await this.declare(channel);
+      this.channel = channel;
+      await this.consume(channel);
+    } catch (error) {
+      if (this.startedOn === model) this.startedOn = undefined;
+      if (this.channel === channel) this.channel = undefined;
+      await channel?.close().catch(() => undefined);
+      throw error;
+    }
+    channel.on('close', () => {
+      if (this.channel !== channel) return;
+      this.channel = undefined;
+      this.consumerTag = undefined;
+      this.startedOn = undefined;
+      if (!this.deps.isClosing()) this.deps.onChannelLost(`consumer channel of ${this.names.main} closed`);
+    });
+  }
+
+  /** Stops new deliveries; deliveries already received keep running and settle on this channel. */
+  async cancel(): Promise<void> {
+    const { channel, consumerTag } = this;
+    this.consumerTag = undefined;
+    if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
+  }
+
+  /**
+   * Closes the channel on its own before the connection goes: amqplib writes each channel through its
+   * own buffer, so acks queued on this channel could otherwise be overtaken by the connection close and
+   * lost (the messages would then be redelivered). Channel close-ok proves the broker saw them.
+   */
+  async close(): Promise<void> {
+    const channel = this.channel;
+    this.channel = undefined;
+    this.consumerTag = undefined;
+    this.startedOn = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  private declare(channel: Channel): Promise<void> {
+    const { exchange, deliveryLimit } = this.deps;
+    return assertConsumerTopology(channel, { exchange, deliveryLimit, names: this.names, bindings: this.sub.bindings, retryDelaysMs: this.sub.retryDelaysMs });
+  }
+
+  private async consume(channel: Channel): Promise<void> {
+    const { consumerTag } = await channel.consume(this.names.main, (message) => {
+      // null = the broker cancelled us (queue deleted, node lost). Treated as a message it would throw
+      // inside amqplib's dispatch and take the process down.
+      if (message === null) return this.onBrokerCancel(channel);
+      this.deps.track(this.handle(channel, message));
+    });
+    this.consumerTag = consumerTag;
+  }
+
+  private onBrokerCancel(channel: Channel): void {
+    this.consumerTag = undefined;
+    if (this.deps.isClosing()) return;
+    this.deps.logger.warn('broker cancelled the consumer; declaring the queue again and resubscribing', { queue: this.names.main });
+    setTimeout(() => {
+      if (this.deps.isClosing() || this.channel !== channel) return;
+      this.declare(channel)
+        .then(() => this.consume(channel))
+        .then(() => this.deps.logger.info('consumer resubscribed', { queue: this.names.main }))
+        .catch((error: Error) => this.deps.onChannelLost(`resubscribing ${this.names.main} failed: ${error.message}`));
+    }, 500);
+  }
+
+  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const started = performance.now();
+    let type = 'invalid';
+    let outcome: ConsumeOutcome = 'requeued';
+    try {
+      const attempts = readAttempts(message.properties.headers);
+      let event: EventEnvelope;
+      try {
+        event = parseEnvelope(message.content);
+      } catch (error) {
+        // Malformed can never succeed: straight to the DLQ, no retry.
+        this.deps.logger.error('malformed message; dead-lettering it', { queue: this.names.main, message_id: message.properties.messageId, error: errorText(error) });
+        const moved = await this.divert(channel, message, this.names.dlq, deadLetterHeaders(attempts + 1, 'malformed', error, this.names.main));
+        outcome = moved ? 'dead_lettered' : 'requeued';
+        return;
+      }
+      type = event.type;
+      try {
+        await this.runHandler(event, message, attempts);
+        this.settle(channel, message, 'ack');
+        outcome = 'acked';
+      } catch (error) {
+        outcome = await this.onFailure(channel, message, event, attempts, error);
+      }
+    } finally {
+      this.deps.metrics.amqpConsumeDuration.observe({ queue: this.sub.queue, type, outcome }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private runHandler(event: EventEnvelope, message: ConsumeMessage, attempts: number): Promise<void> {
+    const headers = message.properties.headers;
+    const headerRequestId = headers?.[REQUEST_ID_HEADER];
+    const requestId = event.request_id ?? (typeof headerRequestId === 'string' ? headerRequestId : event.id);
+    const attributes = {
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': this.names.main,
+      'messaging.message.id': event.id,
+      'te.event.type': event.type,
+      'te.event.attempt': attempts + 1,
+    };
+    return runWithRequestContext({ requestId }, () =>
+      withSpan(`process ${event.type}`, attributes, () => this.sub.handler(event), {
+        kind: SpanKind.CONSUMER,
+        parent: extractTraceContext(traceCarrier(event, headers)),
+      }),
+    );
+  }
+
+  private async onFailure(channel: Channel, message: ConsumeMessage, event: EventEnvelope, attempts: number, error: unknown): Promise<ConsumeOutcome> {
+    const decision = decideAfterFailure(attempts, this.sub.retryDelaysMs);
+    const log = { queue: this.names.main, event_id: event.id, type: event.type, attempts: decision.attempts, error: errorText(error) };
+    if (decision.action === 'retry') {
+      this.deps.logger.warn('event handler failed; retrying', { ...log, retry_in_ms: decision.delayMs });
+      const target = this.names.retries[decision.retry - 1];
+      return (await this.divert(channel, message, target, retryHeaders(decision.attempts, error))) ? 'retried' : 'requeued';
+    }
+    this.deps.logger.error('event handler failed for the last time; dead-lettering', log);
+    const headers = deadLetterHeaders(decision.attempts, 'handler_failed', error, this.names.main);
+    return (await this.divert(channel, message, this.names.dlq, headers)) ? 'dead_lettered' : 'requeued';
+  }
+
+  /** Copies the message to `queue` (through the default exchange), then acks the original. */
+  private async divert(channel: Channel, message: ConsumeMessage, queue: string, headers: Record<string, string | number>): Promise<boolean> {
+    const messageId = message.properties.messageId ?? randomUUID();
+    try {
+      await this.deps.publisher.send('', queue, message.content, { ...republishOptions(message, headers), messageId });
+    } catch (error) {
+      this.deps.logger.error('could not move the message; requeueing it', { queue, message_id: messageId, error: (error as Error).message });
+      this.settle(channel, message, 'requeue');
+      return false;
+    }
+    this.settle(channel, message, 'ack');
+    return true;
+  }
+
+  private settle(channel: Channel, message: ConsumeMessage, how: 'ack' | 'requeue'): void {
+    try {
+      if (how === 'ack') channel.ack(message);
+      else channel.nack(message, false, true);
+    } catch (error) {
+      // The channel died (connection lost): the broker redelivers the message; idempotent handlers absorb it.
+      this.deps.logger.warn('could not settle the message; the broker will redeliver it', { queue: this.names.main, how, error: (error as Error).message });
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { status as Status, type Deadline, type Metadata, type StatusObject } from '@grpc/grpc-js';
+import {
+  AppError,
+  SpanKind,
+  SpanStatusCode,
+  extractTraceContext,
+  runWithRequestContext,
+  withSpan,
+  type Logger,
+  type Metrics,
+  type Principal,
+  type Span,
+} from '@te/platform';
+import { runInInboundCall, type CallContext } from './call-context.js';
+import { grpcStatusName, toGrpcStatus } from './error-mapping.js';
+import { readPrincipal, readRequestId, readTraceCarrier } from './metadata.js';
+import { parseMethodPath, type MethodName } from './method-path.js';
+
+export interface ServerCallDeps {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** What every kind of server call (unary now, streaming later) exposes to the shared wrapper. */
+export interface InboundCall {
+  readonly metadata: Metadata;
+  readonly cancelled: boolean;
+  getPath(): string;
+  getDeadline(): Deadline;
+  once(event: 'cancelled', listener: () => void): unknown;
+  removeListener(event: 'cancelled', listener: () => void): unknown;
+}
+
+export type CallOutcome<T> = { ok: true; value: T } | { ok: false; status: StatusObject; error: AppError };
+
+// Server-side failures (OpenTelemetry gRPC semantic conventions): the span is marked as an error only
+// for these; NOT_FOUND and friends are the service working as designed.
+const SERVER_FAULTS = new Set<number>([
+  Status.UNKNOWN,
+  Status.DEADLINE_EXCEEDED,
+  Status.UNIMPLEMENTED,
+  Status.INTERNAL,
+  Status.UNAVAILABLE,
+  Status.DATA_LOSS,
+]);
+
+/**
+ * Runs `fn` as the handling of one call: request context (request id, principal), a server span
+ * whose parent is the caller's traceparent, the inbound deadline for outgoing calls, error mapping,
+ * logging and the duration metric. Never rejects: failures come back as a status to send.
+ */
+export async function runServerCall<T>(
+  call: InboundCall,
+  deps: ServerCallDeps,
+  fn: (ctx: CallContext) => Promise<T>,
+): Promise<CallOutcome<T>> {
+  const started = performance.now();
+  const name = parseMethodPath(call.getPath());
+  const requestId = readRequestId(call.metadata);
+  let principal: Principal | undefined;
+  let rejected: AppError | undefined;
+  try {
+    principal = readPrincipal(call.metadata);
+  } catch (error) {
+    rejected = new AppError('UNAUTHENTICATED', (error as Error).message);
+  }
+  const deadline = toDate(call.getDeadline());
+  const abort = new AbortController();
+  const onCancelled = () => abort.abort(new Error('gRPC call cancelled'));
+  call.once('cancelled', onCancelled);
+  const ctx: CallContext = { requestId, principal, deadline, metadata: call.metadata, signal: abort.signal };
+  const parent = extractTraceContext(readTraceCarrier(call.metadata));
+  const attributes = { 'rpc.system': 'grpc', 'rpc.service': name.service, 'rpc.method': name.method };
+
+  const outcome = await runWithRequestContext({ requestId, principal }, () =>
+    runInInboundCall({ deadline }, () =>
+      withSpan(
+        `${name.service}/${name.method}`,
+        attributes,
+        async (span): Promise<CallOutcome<T>> => {
+          try {
+            if (rejected) throw rejected;
+            const value = await fn(ctx);
+            span.setAttribute('rpc.grpc.status_code', Status.OK);
+            deps.logger.debug('gRPC call handled', { ...logFields(name), duration_ms: elapsedMs(started) });
+            return { ok: true, value };
+          } catch (thrown) {
+            return failed(thrown, span, name, deps.logger, started);
+          }
+        },
+        { kind: SpanKind.SERVER, parent },
+      ),
+    ),
+  );
+  call.removeListener('cancelled', onCancelled);
+
+  // A cancelled call's status was already sent by grpc-js; record what the caller actually saw.
+  const code = call.cancelled
+    ? deadline && Date.now() >= deadline.getTime()
+      ? Status.DEADLINE_EXCEEDED
+      : Status.CANCELLED
+    : outcome.ok
+      ? Status.OK
+      : outcome.status.code;
+  deps.metrics.grpcServerDuration.observe(
+    { service: name.service, method: name.method, code: grpcStatusName(code) },
+    (performance.now() - started) / 1000,
+  );
+  return outcome;
+}
+
+function failed<T>(
+  thrown: unknown,
+  span: Span,
+  name: MethodName,
+  logger: Logger,
+  started: number,
+): CallOutcome<T> {
+  const error = AppError.from(thrown);
+  const status = toGrpcStatus(error);
+  span.setAttribute('rpc.grpc.status_code', status.code);
+  const fields = { ...logFields(name), grpc_code: grpcStatusName(status.code), error_code: error.code };
+  if (error.isInternal) {
+    // The only place an internal failure's real message and stack are kept: the log, never the wire.
+    const original = thrown instanceof Error ? thrown : new Error(String(thrown));
+    span.recordException(original);
+    logger.error('gRPC call failed', {
+      ...fields,
+      duration_ms: elapsedMs(started),
+      error_message: original.message,
+      stack: original.stack,
+    });
+  } else {
+    logger.info('gRPC call rejected', {
+      ...fields,
+      duration_ms: elapsedMs(started),
+      error_message: error.message,
+    });
+  }
+  if (SERVER_FAULTS.has(status.code)) span.setStatus({ code: SpanStatusCode.ERROR, message: error.code });
+  return { ok: false, status, error };
+}
+
+function logFields(name: MethodName) {
+  return { grpc_service: name.service, grpc_method: name.method };
+}
+
+function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+function toDate(deadline: Deadline): Date | undefined {
+  if (deadline instanceof Date) return deadline;
+  return Number.isFinite(deadline) ? new Date(deadline) : undefined;
+}
