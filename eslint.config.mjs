@@ -24,14 +24,20 @@ export default [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'],
+            },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:testing'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:user', onlyDependOnLibsWithTags: ['scope:user', 'scope:shared'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
             { sourceTag: 'scope:context', onlyDependOnLibsWithTags: ['scope:context', 'scope:shared'] },
             { sourceTag: 'scope:ai-gateway', onlyDependOnLibsWithTags: ['scope:ai-gateway', 'scope:shared'] },
-            { sourceTag: 'scope:integration', onlyDependOnLibsWithTags: ['scope:integration', 'scope:shared'] },
+            {
+              sourceTag: 'scope:integration',
+              onlyDependOnLibsWithTags: ['scope:integration', 'scope:shared'],
+            },
             { sourceTag: 'scope:system', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },
@@ -44,6 +50,8 @@ export default [
     // Test files of an app may use the shared testing helpers (type:testing).
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: {
+      // Tests assert shapes right after arranging them; a failing `!` fails the test, as it should.
+      '@typescript-eslint/no-non-null-assertion': 'off',
       '@nx/enforce-module-boundaries': [
         'error',
         {

@@ -21,7 +21,9 @@ module.exports = {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', swcOptions],
   },
   // ESM-only packages are compiled to CommonJS by swc instead of being skipped.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|openid-client|oauth4webapi|oidc-provider|uuid|@prisma/schema-engine-wasm)/)'],
+  transformIgnorePatterns: [
+    '/node_modules/(?!(jose|openid-client|oauth4webapi|oidc-provider|uuid|@prisma/schema-engine-wasm)/)',
+  ],
   // Sources import siblings as './x.js' (NodeNext); Jest resolves the .ts file.
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -44,11 +44,20 @@ write('package.json', {
 
 const targets = {};
 if (kind !== 'e2e') {
-  targets.build = { executor: 'nx:run-commands', options: { command: `tsc -b ${buildConfig}`, cwd: '{projectRoot}' } };
+  targets.build = {
+    executor: 'nx:run-commands',
+    options: { command: `tsc -b ${buildConfig}`, cwd: '{projectRoot}' },
+  };
 }
-targets.typecheck = { executor: 'nx:run-commands', options: { command: 'tsc -b tsconfig.json', cwd: '{projectRoot}' } };
+targets.typecheck = {
+  executor: 'nx:run-commands',
+  options: { command: 'tsc -b tsconfig.json', cwd: '{projectRoot}' },
+};
 targets.lint = { executor: 'nx:run-commands', options: { command: 'eslint .', cwd: '{projectRoot}' } };
-targets.test = { executor: 'nx:run-commands', options: { command: 'jest --config jest.config.cjs', cwd: '{projectRoot}' } };
+targets.test = {
+  executor: 'nx:run-commands',
+  options: { command: 'jest --config jest.config.cjs', cwd: '{projectRoot}' },
+};
 write('project.json', {
   name: base,
   $schema: rel('node_modules/nx/schemas/project-schema.json'),
@@ -58,7 +67,8 @@ write('project.json', {
   targets,
 });
 
-const refs = (cfg) => deps.map((d) => ({ path: path.join(rel(d), 'tsconfig.lib.json') })).concat(cfg ? [{ path: cfg }] : []);
+const refs = (cfg) =>
+  deps.map((d) => ({ path: path.join(rel(d), 'tsconfig.lib.json') })).concat(cfg ? [{ path: cfg }] : []);
 write('tsconfig.json', {
   files: [],
   references: [...(kind === 'e2e' ? [] : [{ path: `./${buildConfig}` }]), { path: './tsconfig.spec.json' }],
@@ -83,18 +93,24 @@ write('tsconfig.spec.json', {
   include: kind === 'e2e' ? ['src/**/*.ts', 'test/**/*.ts'] : ['src/**/*.spec.ts', 'test/**/*.ts'],
   references: kind === 'e2e' ? refs() : refs(`./${buildConfig}`),
 });
-write('jest.config.cjs', `const preset = require('${rel('jest.preset.cjs')}');
+write(
+  'jest.config.cjs',
+  `const preset = require('${rel('jest.preset.cjs')}');
 
 module.exports = {
   ...preset,
   displayName: '${base}',
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.test.ts'],
 };
-`);
-write('eslint.config.mjs', `import baseConfig from '${rel('eslint.config.mjs')}';
+`,
+);
+write(
+  'eslint.config.mjs',
+  `import baseConfig from '${rel('eslint.config.mjs')}';
 
 export default [...baseConfig];
-`);
+`,
+);
 if (isApp && kind !== 'e2e') write('src/main.ts', '');
 else if (kind !== 'e2e') write('src/index.ts', '');
 console.log(`scaffolded ${pkgName} in ${dir}`);

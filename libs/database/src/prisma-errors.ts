@@ -2,19 +2,25 @@
  * Prisma error codes we branch on (https://www.prisma.io/docs/orm/reference/error-reference).
  * Checked structurally so this library does not depend on any one service's generated client.
  */
-export function isUniqueViolation(error: unknown, field?: string): boolean {
+interface UniqueViolationMeta {
+  target?: unknown;
+  driverAdapterError?: { cause?: { constraint?: { fields?: unknown; index?: unknown } } };
+}
+
+/**
+ * True for a unique-constraint violation (P2002), optionally only when it concerns `column`. With
+ * driver adapters, PostgreSQL reports the index name (`users_email_key`, Prisma's naming
+ * `<table>_<columns>_key`) rather than the fields.
+ */
+export function isUniqueViolation(error: unknown, column?: string): boolean {
   if (!hasCode(error, 'P2002')) return false;
-  if (!field) return true;
-  const meta = (
-    error as {
-      meta?: { target?: unknown; driverAdapterError?: { cause?: { constraint?: { fields?: string[] } } } };
-    }
-  ).meta;
-  const target = meta?.target;
-  const fields = Array.isArray(target) ? target : meta?.driverAdapterError?.cause?.constraint?.fields;
-  return Array.isArray(fields)
-    ? fields.some((f) => String(f).replace(/"/g, '') === field)
-    : typeof target === 'string' && target.includes(field);
+  if (!column) return true;
+  const meta = ((error as { meta?: UniqueViolationMeta }).meta ?? {}) as UniqueViolationMeta;
+  const constraint = meta.driverAdapterError?.cause?.constraint;
+  const fields = Array.isArray(meta.target) ? meta.target : constraint?.fields;
+  if (Array.isArray(fields)) return fields.map((f) => String(f).replace(/"/g, '')).includes(column);
+  const index = constraint?.index ?? meta.target;
+  return typeof index === 'string' && index.endsWith(`_${column}_key`);
 }
 
 export function isRecordNotFound(error: unknown): boolean {

@@ -6,7 +6,11 @@ export interface BackoffOptions {
 }
 
 /** Exponential back-off: `baseMs` for attempt 1, doubling, capped at `maxMs`, with jitter. */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.max(0, Math.min(attempt - 1, 30));
   const delay = Math.min(options.maxMs, options.baseMs * 2 ** exponent);
   const jitter = options.jitter ?? 0.2;

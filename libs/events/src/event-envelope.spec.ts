@@ -11,12 +11,24 @@ describe('event envelope', () => {
   it('When an event is created inside a request and a span, then it carries a uuid v7, the time, the trace context and the request id', async () => {
     const event = await runWithRequestContext({ requestId: 'req-1' }, () =>
       withSpan('outer', {}, async (span) => {
-        const created = createEvent({ type: 'user.registered', source: 'user-service', subject: 'u1', data: { a: 1 } });
+        const created = createEvent({
+          type: 'user.registered',
+          source: 'user-service',
+          subject: 'u1',
+          data: { a: 1 },
+        });
         return { created, traceId: span.spanContext().traceId };
       }),
     );
     expect(event.created.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(event.created).toMatchObject({ specversion: '1.0', type: 'user.registered', source: 'user-service', subject: 'u1', data: { a: 1 }, request_id: 'req-1' });
+    expect(event.created).toMatchObject({
+      specversion: '1.0',
+      type: 'user.registered',
+      source: 'user-service',
+      subject: 'u1',
+      data: { a: 1 },
+      request_id: 'req-1',
+    });
     expect(event.created.traceparent).toContain(event.traceId);
     expect(Date.now() - Date.parse(event.created.time)).toBeLessThan(5_000);
   });
@@ -38,7 +50,11 @@ describe('event envelope', () => {
   });
 
   it('When a created event is serialised and parsed, then it comes back equal', () => {
-    const event = createEvent({ type: 'context.updated', source: 'context-service', data: { nested: [1, 'x'] } });
+    const event = createEvent({
+      type: 'context.updated',
+      source: 'context-service',
+      data: { nested: [1, 'x'] },
+    });
     expect(parseEnvelope(Buffer.from(JSON.stringify(event)))).toEqual(event);
   });
 

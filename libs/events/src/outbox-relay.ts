@@ -84,7 +84,9 @@ export class OutboxRelay {
         const rows = await tx.$queryRawUnsafe<OutboxRow[]>(CLAIM, this.batchSize);
         // Sent in claim order without waiting for each confirm (one round trip per batch, not per row);
         // each row's own confirm decides its fate.
-        const results = await Promise.allSettled(rows.map(async (row) => this.options.bus.publish(envelopeOf(row))));
+        const results = await Promise.allSettled(
+          rows.map(async (row) => this.options.bus.publish(envelopeOf(row))),
+        );
         let published = 0;
         for (const [i, result] of results.entries()) {
           if (result.status === 'fulfilled') {
@@ -107,7 +109,12 @@ export class OutboxRelay {
     const delayMs = backoffDelay(attempts, { baseMs, maxMs });
     const message = (error as Error)?.message ?? String(error);
     await tx.$executeRawUnsafe(MARK_FAILED, row.id, delayMs, message.slice(0, 2000));
-    this.options.logger.warn('outbox publish failed; will retry', { event_id: row.id, attempts, retry_in_ms: delayMs, error: message });
+    this.options.logger.warn('outbox publish failed; will retry', {
+      event_id: row.id,
+      attempts,
+      retry_in_ms: delayMs,
+      error: message,
+    });
   }
 
   private async run(): Promise<void> {
@@ -123,7 +130,10 @@ export class OutboxRelay {
         failures += 1;
         this.options.logger.error('outbox relay batch failed', { error: (error as Error).message, failures });
       }
-      if (!more && !this.stopping) await this.sleep(failures ? Math.min(this.pollIntervalMs * 2 ** failures, 30_000) : this.pollIntervalMs);
+      if (!more && !this.stopping)
+        await this.sleep(
+          failures ? Math.min(this.pollIntervalMs * 2 ** failures, 30_000) : this.pollIntervalMs,
+        );
     }
   }
 

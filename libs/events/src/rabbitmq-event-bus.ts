@@ -63,15 +63,27 @@ export class RabbitMqEventBus implements EventBus {
   /** Resolves once the broker has the message (confirmed and routed); rejects with AppError UNAVAILABLE otherwise. */
   async publish(event: EventEnvelope): Promise<void> {
     const { metrics, logger, exchange } = this.options;
-    if (this.closing) throw new AppError('UNAVAILABLE', 'Event bus is closed', { details: { reason: 'not_connected' } });
-    if (!isValidEventType(event.type)) throw new AppError('VALIDATION_FAILED', `Invalid event type "${event.type}"`);
+    if (this.closing)
+      throw new AppError('UNAVAILABLE', 'Event bus is closed', { details: { reason: 'not_connected' } });
+    if (!isValidEventType(event.type))
+      throw new AppError('VALIDATION_FAILED', `Invalid event type "${event.type}"`);
     try {
-      await this.publisher.send(exchange, event.type, Buffer.from(JSON.stringify(event)), eventPublishOptions(event));
+      await this.publisher.send(
+        exchange,
+        event.type,
+        Buffer.from(JSON.stringify(event)),
+        eventPublishOptions(event),
+      );
     } catch (error) {
       const reason = failureReason(error);
       const outcome = reason === 'nacked' || reason === 'unroutable' ? reason : 'failed';
       metrics.amqpPublished.inc({ type: event.type, outcome });
-      logger.warn('event publish failed', { event_id: event.id, type: event.type, reason, error: (error as Error).message });
+      logger.warn('event publish failed', {
+        event_id: event.id,
+        type: event.type,
+        reason,
+        error: (error as Error).message,
+      });
       throw error;
     }
     metrics.amqpPublished.inc({ type: event.type, outcome: 'confirmed' });
@@ -92,7 +104,8 @@ export class RabbitMqEventBus implements EventBus {
       retryDelaysMs: options.retryDelaysMs ?? [...DEFAULT_RETRY_DELAYS_MS],
     };
     validateSubscription(sub);
-    if (this.consumers.has(sub.queue)) throw new AppError('CONFLICT', `Queue "${sub.queue}" already has a subscription`);
+    if (this.consumers.has(sub.queue))
+      throw new AppError('CONFLICT', `Queue "${sub.queue}" already has a subscription`);
     const consumer = new QueueConsumer(sub, {
       exchange: this.options.exchange,
       queuePrefix: this.options.queuePrefix ?? '',
@@ -112,7 +125,11 @@ export class RabbitMqEventBus implements EventBus {
     } catch (error) {
       this.consumers.delete(sub.queue);
       await consumer.close();
-      throw new AppError('UNAVAILABLE', `Could not subscribe "${consumer.names.main}": ${(error as Error).message}`, { cause: error });
+      throw new AppError(
+        'UNAVAILABLE',
+        `Could not subscribe "${consumer.names.main}": ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     this.options.logger.info('subscribed', { queue: consumer.names.main, bindings: sub.bindings });
   }
@@ -121,7 +138,8 @@ export class RabbitMqEventBus implements EventBus {
   readinessCheck(): () => Promise<void> {
     return async () => {
       if (this.closing) throw new AppError('UNAVAILABLE', 'Event bus is closing');
-      if (!this.connection.connected || !this.publisher.attached) throw new AppError('UNAVAILABLE', 'Event bus is not connected to RabbitMQ');
+      if (!this.connection.connected || !this.publisher.attached)
+        throw new AppError('UNAVAILABLE', 'Event bus is not connected to RabbitMQ');
     };
   }
 
@@ -143,7 +161,9 @@ export class RabbitMqEventBus implements EventBus {
 
   private async setup(model: ChannelModel): Promise<void> {
     const channel: ConfirmChannel = await model.createConfirmChannel();
-    channel.on('error', (error: Error) => this.options.logger.warn('publisher channel error', { error: error.message }));
+    channel.on('error', (error: Error) =>
+      this.options.logger.warn('publisher channel error', { error: error.message }),
+    );
     await assertExchange(channel, this.options.exchange);
     for (const consumer of this.consumers.values()) await consumer.start(model);
     this.publisher.attach(channel);
@@ -156,7 +176,11 @@ export class RabbitMqEventBus implements EventBus {
   /** Subscriptions added while a reconnection's setup was running start here (no-op for the others). */
   private startConsumers(model: ChannelModel): void {
     for (const consumer of this.consumers.values()) {
-      consumer.start(model).catch((error: Error) => this.connection.forceReconnect(`starting ${consumer.names.main} failed: ${error.message}`));
+      consumer
+        .start(model)
+        .catch((error: Error) =>
+          this.connection.forceReconnect(`starting ${consumer.names.main} failed: ${error.message}`),
+        );
     }
   }
 
@@ -169,12 +193,15 @@ export class RabbitMqEventBus implements EventBus {
 function validateSubscription(sub: Required<SubscribeOptions>): void {
   const problems: string[] = [];
   if (!/^[A-Za-z0-9_.-]+$/.test(sub.queue)) problems.push('queue must be letters, digits, _ . or -');
-  if (sub.bindings.length === 0 || sub.bindings.some((b) => !BINDING_PATTERN.test(b))) problems.push('bindings must be topic patterns');
-  if (!Number.isInteger(sub.prefetch) || sub.prefetch < 1 || sub.prefetch > 65535) problems.push('prefetch must be 1..65535');
+  if (sub.bindings.length === 0 || sub.bindings.some((b) => !BINDING_PATTERN.test(b)))
+    problems.push('bindings must be topic patterns');
+  if (!Number.isInteger(sub.prefetch) || sub.prefetch < 1 || sub.prefetch > 65535)
+    problems.push('prefetch must be 1..65535');
   try {
     validateRetryDelays(sub.retryDelaysMs);
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (problems.length > 0) throw new AppError('VALIDATION_FAILED', `Invalid subscription "${sub.queue}": ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new AppError('VALIDATION_FAILED', `Invalid subscription "${sub.queue}": ${problems.join('; ')}`);
 }

@@ -19,4 +19,5 @@ export interface TransactionRunner<Tx extends SqlExecutor = SqlExecutor> {
   $transaction<R>(fn: (tx: Tx) => Promise<R>, options?: TransactionOptions): Promise<R>;
 }
 
-export type TransactionalSqlExecutor<Tx extends SqlExecutor = SqlExecutor> = SqlExecutor & TransactionRunner<Tx>;
+export type TransactionalSqlExecutor<Tx extends SqlExecutor = SqlExecutor> = SqlExecutor &
+  TransactionRunner<Tx>;

@@ -1,5 +1,11 @@
 import { captureLogger, type CapturedLogger } from '@te/platform';
-import { createEvent, enqueueEvent, OutboxRelay, type EventEnvelope, type RabbitMqEventBus } from '../src/index.js';
+import {
+  createEvent,
+  enqueueEvent,
+  OutboxRelay,
+  type EventEnvelope,
+  type RabbitMqEventBus,
+} from '../src/index.js';
 import { BusFixture } from './support/bus-fixture.js';
 import { FaultBroker } from './support/fault-broker.js';
 import { TestDatabase, type PgExecutor } from './support/pg-database.js';
@@ -18,10 +24,12 @@ describe('RabbitMqEventBus across a broker crash', () => {
   const received: EventEnvelope[] = [];
   const ids = () => received.map((e) => e.id);
   const ready = () =>
-    bus.readinessCheck()().then(
-      () => true,
-      () => false,
-    );
+    bus
+      .readinessCheck()()
+      .then(
+        () => true,
+        () => false,
+      );
 
   beforeAll(async () => {
     await fx.init();
@@ -31,8 +39,18 @@ describe('RabbitMqEventBus across a broker crash', () => {
     db = database.executor();
     ({ bus, log } = fx.bus({ url: broker.url, reconnect: { initialDelayMs: 200, maxDelayMs: 1_000 } }));
     await bus.connect();
-    await bus.subscribe({ queue: 'survivor', bindings: ['crash.#'], handler: async (e) => void received.push(e) });
-    relay = new OutboxRelay({ db, bus, logger: captureLogger('relay').logger, pollIntervalMs: 100, retryBackoff: { baseMs: 200, maxMs: 500 } });
+    await bus.subscribe({
+      queue: 'survivor',
+      bindings: ['crash.#'],
+      handler: async (e) => void received.push(e),
+    });
+    relay = new OutboxRelay({
+      db,
+      bus,
+      logger: captureLogger('relay').logger,
+      pollIntervalMs: 100,
+      retryBackoff: { baseMs: 200, maxMs: 500 },
+    });
     relay.start();
   });
   afterAll(async () => {
@@ -54,7 +72,11 @@ describe('RabbitMqEventBus across a broker crash', () => {
     await expect(bus.publish(lost)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
 
     // The service keeps working: its transaction commits and the event waits in the outbox.
-    const stored = createEvent({ type: 'crash.outbox', source: 'test', data: { written: 'during the outage' } });
+    const stored = createEvent({
+      type: 'crash.outbox',
+      source: 'test',
+      data: { written: 'during the outage' },
+    });
     await db.$transaction((tx) => enqueueEvent(tx, stored));
     relay.notify();
     await waitFor(async () => (await attemptsOf(stored.id)) >= 1, 'the relay to try and fail');
@@ -63,7 +85,11 @@ describe('RabbitMqEventBus across a broker crash', () => {
     await waitFor(ready, 'the bus to reconnect', 30_000);
     const after = createEvent({ type: 'crash.after', source: 'test', data: {} });
     await bus.publish(after);
-    await waitFor(() => ids().includes(after.id) && ids().includes(stored.id), 'the deliveries after the restart', 15_000);
+    await waitFor(
+      () => ids().includes(after.id) && ids().includes(stored.id),
+      'the deliveries after the restart',
+      15_000,
+    );
     expect(ids()).not.toContain(lost.id);
     expect(ids().filter((id) => id === stored.id)).toHaveLength(1);
     const messages = log.lines().map((l) => l.message);

@@ -1,4 +1,12 @@
-import { AppError, currentTraceIds, getRequestContext, runWithRequestContext, startTracing, withSpan, type Tracing } from '@te/platform';
+import {
+  AppError,
+  currentTraceIds,
+  getRequestContext,
+  runWithRequestContext,
+  startTracing,
+  withSpan,
+  type Tracing,
+} from '@te/platform';
 import { createEvent, type EventEnvelope } from '../src/index.js';
 import { BusFixture, metricValue } from './support/bus-fixture.js';
 import { gate, sleep, waitFor } from './support/wait.js';
@@ -35,7 +43,12 @@ describe('RabbitMqEventBus', () => {
 
     const sent = await runWithRequestContext({ requestId: 'req-42' }, () =>
       withSpan('POST /users', {}, async (span) => {
-        const event = createEvent({ type: 'user.registered', source: 'user-service', subject: 'u1', data: { email: 'a@b.c' } });
+        const event = createEvent({
+          type: 'user.registered',
+          source: 'user-service',
+          subject: 'u1',
+          data: { email: 'a@b.c' },
+        });
         await bus.publish(event);
         return { event, traceId: span.spanContext().traceId };
       }),
@@ -54,8 +67,14 @@ describe('RabbitMqEventBus', () => {
       type: 'user.registered',
       headers: { traceparent: sent.event.traceparent, 'x-request-id': 'req-42' },
     });
-    expect(await metricValue(metrics.amqpPublished, { type: 'user.registered', outcome: 'confirmed' })).toBe(1);
-    await waitFor(async () => (await metricValue(metrics.amqpConsumeDuration, { queue: 'ctx', outcome: 'acked' }, COUNT)) === 1, 'the consume metric');
+    expect(await metricValue(metrics.amqpPublished, { type: 'user.registered', outcome: 'confirmed' })).toBe(
+      1,
+    );
+    await waitFor(
+      async () =>
+        (await metricValue(metrics.amqpConsumeDuration, { queue: 'ctx', outcome: 'acked' }, COUNT)) === 1,
+      'the consume metric',
+    );
     expect(await fx.admin.messageCount(names.main)).toBe(0);
   });
 
@@ -63,15 +82,23 @@ describe('RabbitMqEventBus', () => {
     const { bus, metrics } = fx.bus();
     await bus.connect();
     const publishing = bus.publish(createEvent({ type: 'nobody.listens', source: 'test', data: {} }));
-    await expect(publishing).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'unroutable' } });
-    expect(await metricValue(metrics.amqpPublished, { type: 'nobody.listens', outcome: 'unroutable' })).toBe(1);
+    await expect(publishing).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { reason: 'unroutable' },
+    });
+    expect(await metricValue(metrics.amqpPublished, { type: 'nobody.listens', outcome: 'unroutable' })).toBe(
+      1,
+    );
   });
 
   it('When the bus is not connected or closed, then publish rejects with UNAVAILABLE and readiness fails', async () => {
     const { bus } = fx.bus();
     const ready = bus.readinessCheck();
     const event = createEvent({ type: 'x.y', source: 'test', data: {} });
-    await expect(bus.publish(event)).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { reason: 'not_connected' } });
+    await expect(bus.publish(event)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { reason: 'not_connected' },
+    });
     await expect(ready()).rejects.toBeInstanceOf(AppError);
     await bus.connect();
     await expect(ready()).resolves.toBeUndefined();
@@ -81,7 +108,11 @@ describe('RabbitMqEventBus', () => {
   });
 
   it('When the broker cannot be reached at start-up, then connect rejects with UNAVAILABLE instead of hanging', async () => {
-    const { bus } = fx.bus({ url: 'amqp://guest:guest@127.0.0.1:1', connectRetries: 1, reconnect: { initialDelayMs: 50 } });
+    const { bus } = fx.bus({
+      url: 'amqp://guest:guest@127.0.0.1:1',
+      connectRetries: 1,
+      reconnect: { initialDelayMs: 50 },
+    });
     await expect(bus.connect()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
@@ -101,7 +132,9 @@ describe('RabbitMqEventBus', () => {
         throw new Error('payment service down');
       },
     });
-    const event = runWithRequestContext({ requestId: 'req-retry' }, () => createEvent({ type: 'order.placed', source: 'test', data: { n: 1 } }));
+    const event = runWithRequestContext({ requestId: 'req-retry' }, () =>
+      createEvent({ type: 'order.placed', source: 'test', data: { n: 1 } }),
+    );
     await bus.publish(event);
 
     const dead = await fx.admin.waitForMessage(names.dlq);
@@ -122,8 +155,12 @@ describe('RabbitMqEventBus', () => {
     await sleep(800);
     expect(attemptsAt).toHaveLength(3);
     for (const q of [names.main, ...names.retries, names.dlq]) expect(await fx.admin.messageCount(q)).toBe(0);
-    expect(await metricValue(metrics.amqpConsumeDuration, { queue: 'failing', outcome: 'retried' }, COUNT)).toBe(2);
-    expect(await metricValue(metrics.amqpConsumeDuration, { queue: 'failing', outcome: 'dead_lettered' }, COUNT)).toBe(1);
+    expect(
+      await metricValue(metrics.amqpConsumeDuration, { queue: 'failing', outcome: 'retried' }, COUNT),
+    ).toBe(2);
+    expect(
+      await metricValue(metrics.amqpConsumeDuration, { queue: 'failing', outcome: 'dead_lettered' }, COUNT),
+    ).toBe(1);
   });
 
   it('When the handler fails once, then the retried delivery succeeds and nothing reaches the DLQ', async () => {
@@ -152,18 +189,34 @@ describe('RabbitMqEventBus', () => {
     await bus.connect();
     const names = fx.queue('strict', 1);
     let calls = 0;
-    await bus.subscribe({ queue: 'strict', bindings: ['strict.#'], retryDelaysMs: [100], handler: async () => void (calls += 1) });
+    await bus.subscribe({
+      queue: 'strict',
+      bindings: ['strict.#'],
+      retryDelaysMs: [100],
+      handler: async () => void (calls += 1),
+    });
 
-    await fx.admin.publish(fx.exchange, 'strict.thing', Buffer.from('{"specversion":"1.0","id":"not-a-uuid"'), { messageId: 'm-1', persistent: true });
+    await fx.admin.publish(
+      fx.exchange,
+      'strict.thing',
+      Buffer.from('{"specversion":"1.0","id":"not-a-uuid"'),
+      { messageId: 'm-1', persistent: true },
+    );
 
     const dead = await fx.admin.waitForMessage(names.dlq);
     expect(dead.content.toString()).toBe('{"specversion":"1.0","id":"not-a-uuid"');
-    expect(dead.properties.headers).toMatchObject({ 'x-attempts': 1, 'x-dead-letter-reason': 'malformed', 'x-error-code': 'VALIDATION_FAILED' });
+    expect(dead.properties.headers).toMatchObject({
+      'x-attempts': 1,
+      'x-dead-letter-reason': 'malformed',
+      'x-error-code': 'VALIDATION_FAILED',
+    });
     await sleep(400);
     expect(calls).toBe(0);
     expect(await fx.admin.messageCount(names.dlq)).toBe(0);
     expect(await fx.admin.messageCount(names.retries[0])).toBe(0);
-    expect(log.lines().some((l) => l.level === 'error' && l.message === 'malformed message; dead-lettering it')).toBe(true);
+    expect(
+      log.lines().some((l) => l.level === 'error' && l.message === 'malformed message; dead-lettering it'),
+    ).toBe(true);
   });
 
   it('When handlers are slow, then no more than `prefetch` messages are in flight at once', async () => {
@@ -186,7 +239,8 @@ describe('RabbitMqEventBus', () => {
         done += 1;
       },
     });
-    for (let i = 0; i < 6; i++) await bus.publish(createEvent({ type: 'bounded.work', source: 'test', data: { i } }));
+    for (let i = 0; i < 6; i++)
+      await bus.publish(createEvent({ type: 'bounded.work', source: 'test', data: { i } }));
     await waitFor(() => running === 2, 'two handlers running');
     await sleep(300);
     expect(maxRunning).toBe(2);
@@ -230,7 +284,11 @@ describe('RabbitMqEventBus', () => {
     await bus.connect();
     const names = fx.queue('fragile');
     const seen: string[] = [];
-    await bus.subscribe({ queue: 'fragile', bindings: ['fragile.x'], handler: async (e) => void seen.push(e.id) });
+    await bus.subscribe({
+      queue: 'fragile',
+      bindings: ['fragile.x'],
+      handler: async (e) => void seen.push(e.id),
+    });
 
     await fx.admin.deleteQueue(names.main);
     await waitFor(() => log.lines().some((l) => l.message === 'consumer resubscribed'), 'the resubscription');
@@ -246,10 +304,18 @@ describe('RabbitMqEventBus', () => {
     await bus.connect();
     fx.queue('dup');
     const handler = async () => undefined;
-    await expect(bus.subscribe({ queue: 'bad', bindings: [], handler })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(bus.subscribe({ queue: 'bad', bindings: ['a..b'], handler })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(bus.subscribe({ queue: 'bad', bindings: ['a'], prefetch: 0, handler })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(bus.subscribe({ queue: 'bad', bindings: [], handler })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(bus.subscribe({ queue: 'bad', bindings: ['a..b'], handler })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(
+      bus.subscribe({ queue: 'bad', bindings: ['a'], prefetch: 0, handler }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await bus.subscribe({ queue: 'dup', bindings: ['dup.x'], handler });
-    await expect(bus.subscribe({ queue: 'dup', bindings: ['dup.x'], handler })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(bus.subscribe({ queue: 'dup', bindings: ['dup.x'], handler })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });

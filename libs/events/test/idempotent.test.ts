@@ -23,9 +23,14 @@ describe('idempotent consumer', () => {
 
   // The business effect: one row per application of the event.
   const applyEffect = (consumer: string) => async (tx: SqlExecutor, event: EventEnvelope) => {
-    await tx.$executeRawUnsafe('INSERT INTO effects (event_id, consumer) VALUES ($1::uuid, $2)', event.id, consumer);
+    await tx.$executeRawUnsafe(
+      'INSERT INTO effects (event_id, consumer) VALUES ($1::uuid, $2)',
+      event.id,
+      consumer,
+    );
   };
-  const count = async (sql: string, ...values: unknown[]) => Number((await db.$queryRawUnsafe<{ n: string }[]>(sql, ...values))[0].n);
+  const count = async (sql: string, ...values: unknown[]) =>
+    Number((await db.$queryRawUnsafe<{ n: string }[]>(sql, ...values))[0].n);
   const effects = (id: string) => count('SELECT count(*) AS n FROM effects WHERE event_id = $1::uuid', id);
 
   it('When the same event is delivered twice through the bus, then its effect happens once and the duplicate is acked', async () => {
@@ -50,8 +55,16 @@ describe('idempotent consumer', () => {
     await waitFor(() => deliveries === 2, 'both deliveries');
     await sleep(100);
     expect(await effects(event.id)).toBe(1);
-    expect(await count('SELECT count(*) AS n FROM processed_events WHERE consumer = $1 AND event_id = $2::uuid', 'dedup-consumer', event.id)).toBe(1);
-    expect(log.lines().filter((l) => l.message === 'duplicate event skipped' && l.event_id === event.id)).toHaveLength(1);
+    expect(
+      await count(
+        'SELECT count(*) AS n FROM processed_events WHERE consumer = $1 AND event_id = $2::uuid',
+        'dedup-consumer',
+        event.id,
+      ),
+    ).toBe(1);
+    expect(
+      log.lines().filter((l) => l.message === 'duplicate event skipped' && l.event_id === event.id),
+    ).toHaveLength(1);
     expect(await fx.admin.messageCount(names.main)).toBe(0);
     expect(await fx.admin.messageCount(names.dlq)).toBe(0);
   });
@@ -99,6 +112,8 @@ describe('idempotent consumer', () => {
     await b(event);
     await a(event);
     expect(await count('SELECT count(*) AS n FROM effects WHERE event_id = $1::uuid', event.id)).toBe(2);
-    expect(await count('SELECT count(DISTINCT consumer) AS n FROM effects WHERE event_id = $1::uuid', event.id)).toBe(2);
+    expect(
+      await count('SELECT count(DISTINCT consumer) AS n FROM effects WHERE event_id = $1::uuid', event.id),
+    ).toBe(2);
   });
 });

@@ -1,5 +1,12 @@
 import { captureLogger } from '@te/platform';
-import { createEvent, enqueueEvent, OutboxRelay, purgePublished, type EventEnvelope, type EventPublisher } from '../src/index.js';
+import {
+  createEvent,
+  enqueueEvent,
+  OutboxRelay,
+  purgePublished,
+  type EventEnvelope,
+  type EventPublisher,
+} from '../src/index.js';
 import { BusFixture } from './support/bus-fixture.js';
 import { TestDatabase, type PgExecutor } from './support/pg-database.js';
 import { gate, sleep, waitFor } from './support/wait.js';
@@ -26,7 +33,11 @@ describe('transactional outbox', () => {
     const { bus } = fx.bus();
     await bus.connect();
     fx.queue('outbox-sink');
-    await bus.subscribe({ queue: 'outbox-sink', bindings: ['outbox.#'], handler: async (e) => void received.push(e) });
+    await bus.subscribe({
+      queue: 'outbox-sink',
+      bindings: ['outbox.#'],
+      handler: async (e) => void received.push(e),
+    });
     publisher = bus;
   });
   afterEach(async () => {
@@ -40,15 +51,28 @@ describe('transactional outbox', () => {
   });
 
   function relay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
-    const r = new OutboxRelay({ db, bus: publisher, logger: captureLogger('relay').logger, pollIntervalMs: 50, ...options });
+    const r = new OutboxRelay({
+      db,
+      bus: publisher,
+      logger: captureLogger('relay').logger,
+      pollIntervalMs: 50,
+      ...options,
+    });
     relays.push(r);
     return r;
   }
-  const rows = () => db.$queryRawUnsafe<Row[]>('SELECT id::text, published_at, attempts, last_error FROM outbox_events ORDER BY created_at, id');
+  const rows = () =>
+    db.$queryRawUnsafe<Row[]>(
+      'SELECT id::text, published_at, attempts, last_error FROM outbox_events ORDER BY created_at, id',
+    );
   const event = (type: string, data: unknown = {}) => createEvent({ type, source: 'outbox-test', data });
 
   it('When a transaction that enqueued events commits, then the relay publishes them in order and marks them published', async () => {
-    const events = [event('outbox.created', { n: 1 }), event('outbox.created', { n: 2 }), event('outbox.updated', { n: 3 })];
+    const events = [
+      event('outbox.created', { n: 1 }),
+      event('outbox.created', { n: 2 }),
+      event('outbox.updated', { n: 3 }),
+    ];
     await db.$transaction(async (tx) => {
       for (const e of events) await enqueueEvent(tx, e);
     });
@@ -79,7 +103,9 @@ describe('transactional outbox', () => {
 
   it('When an event is not valid, then enqueueEvent refuses it before it reaches the table', async () => {
     const bad = { ...event('outbox.bad'), id: 'nope' };
-    await expect(db.$transaction((tx) => enqueueEvent(tx, bad))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(db.$transaction((tx) => enqueueEvent(tx, bad))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
     expect(await rows()).toEqual([]);
   });
 
@@ -96,7 +122,11 @@ describe('transactional outbox', () => {
     await bus.connect();
     fx.queue('late');
     const lateReceived: string[] = [];
-    await bus.subscribe({ queue: 'late', bindings: ['late.bound'], handler: async (e) => void lateReceived.push(e.id) });
+    await bus.subscribe({
+      queue: 'late',
+      bindings: ['late.bound'],
+      handler: async (e) => void lateReceived.push(e.id),
+    });
     await waitFor(() => lateReceived.length === 1, 'the late delivery');
     expect(lateReceived).toEqual([late.id]);
     await waitFor(async () => (await rows())[0].published_at !== null, 'the row to be marked');
@@ -170,13 +200,26 @@ describe('transactional outbox', () => {
   });
 
   it('When purgePublished runs, then it deletes only rows published before the cut-off', async () => {
-    const [oldPublished, recentPublished, oldPending] = [event('outbox.a'), event('outbox.b'), event('outbox.c')];
+    const [oldPublished, recentPublished, oldPending] = [
+      event('outbox.a'),
+      event('outbox.b'),
+      event('outbox.c'),
+    ];
     await db.$transaction(async (tx) => {
       for (const e of [oldPublished, recentPublished, oldPending]) await enqueueEvent(tx, e);
     });
-    await db.$executeRawUnsafe(`UPDATE outbox_events SET published_at = now() - interval '2 days' WHERE id = $1`, oldPublished.id);
-    await db.$executeRawUnsafe(`UPDATE outbox_events SET published_at = now() WHERE id = $1`, recentPublished.id);
-    await db.$executeRawUnsafe(`UPDATE outbox_events SET created_at = now() - interval '3 days' WHERE id = $1`, oldPending.id);
+    await db.$executeRawUnsafe(
+      `UPDATE outbox_events SET published_at = now() - interval '2 days' WHERE id = $1`,
+      oldPublished.id,
+    );
+    await db.$executeRawUnsafe(
+      `UPDATE outbox_events SET published_at = now() WHERE id = $1`,
+      recentPublished.id,
+    );
+    await db.$executeRawUnsafe(
+      `UPDATE outbox_events SET created_at = now() - interval '3 days' WHERE id = $1`,
+      oldPending.id,
+    );
 
     expect(await purgePublished(db, 24 * 3600 * 1000)).toBe(1);
     expect((await rows()).map((r) => r.id).sort()).toEqual([recentPublished.id, oldPending.id].sort());

@@ -6,7 +6,9 @@ describe('freePort', () => {
     const port = await freePort();
     const server = createServer();
 
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) =>
+      server.once('error', reject).listen(port, '127.0.0.1', resolve),
+    );
 
     expect(port).toBeGreaterThan(0);
     expect(server.address()).toMatchObject({ address: '127.0.0.1', port });

@@ -47,7 +47,8 @@ describe('testAmqp', () => {
     const unrelated = `${amqp.queuePrefix}svc.not-registered`;
     const channel = await connection.createChannel();
     await channel.assertExchange(amqp.exchange, 'topic', { durable: true });
-    for (const name of [...related, unrelated]) await channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    for (const name of [...related, unrelated])
+      await channel.assertQueue(name, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await channel.close();
     amqp.registerQueue('svc.thing-happened');
 

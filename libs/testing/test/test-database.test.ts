@@ -6,7 +6,11 @@ import { createTestDatabase, dropTestDatabase, runId, testDatabaseAdminUrl } fro
 
 const SCHEMA = path.join(__dirname, 'fixtures', 'prisma', 'schema.prisma');
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -27,7 +31,10 @@ describe('createTestDatabase', () => {
       expect(db.url.endsWith(`/${db.name}`)).toBe(true);
       await query(db.url, "INSERT INTO notes (body) VALUES ('hello')");
       expect(await query(db.url, 'SELECT body FROM notes')).toEqual([{ body: 'hello' }]);
-      const migrations = await query<{ migration_name: string }>(db.url, 'SELECT migration_name FROM _prisma_migrations');
+      const migrations = await query<{ migration_name: string }>(
+        db.url,
+        'SELECT migration_name FROM _prisma_migrations',
+      );
       expect(migrations).toEqual([{ migration_name: '20240101000000_init' }]);
     } finally {
       await db.drop();
@@ -66,10 +73,18 @@ describe('createTestDatabase', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'te-testing-'));
     await cp(path.join(__dirname, 'fixtures', 'prisma'), dir, { recursive: true });
     await mkdir(path.join(dir, 'migrations', '20240102000000_broken'));
-    await writeFile(path.join(dir, 'migrations', '20240102000000_broken', 'migration.sql'), 'ALTER TABLE "nope" ADD COLUMN "x" TEXT;');
-    const leftovers = () => query(testDatabaseAdminUrl(), "SELECT datname FROM pg_database WHERE datname LIKE $1", [`te_broken_t${runId()}_%`]);
+    await writeFile(
+      path.join(dir, 'migrations', '20240102000000_broken', 'migration.sql'),
+      'ALTER TABLE "nope" ADD COLUMN "x" TEXT;',
+    );
+    const leftovers = () =>
+      query(testDatabaseAdminUrl(), 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
+        `te_broken_t${runId()}_%`,
+      ]);
     try {
-      await expect(createTestDatabase({ schemaPath: path.join(dir, 'schema.prisma'), name: 'te_broken' })).rejects.toThrow(
+      await expect(
+        createTestDatabase({ schemaPath: path.join(dir, 'schema.prisma'), name: 'te_broken' }),
+      ).rejects.toThrow(
         /createTestDatabase: migrating postgresql:\/\/\S+\/te_broken_t\w+ from .* failed: .*nope/s,
       );
 
@@ -80,6 +95,8 @@ describe('createTestDatabase', () => {
   });
 
   test('When the name is not a plain lower-case identifier, then it is refused', async () => {
-    await expect(createTestDatabase({ schemaPath: SCHEMA, name: 'Bad-Name' })).rejects.toThrow('name must match');
+    await expect(createTestDatabase({ schemaPath: SCHEMA, name: 'Bad-Name' })).rejects.toThrow(
+      'name must match',
+    );
   });
 });

@@ -24,7 +24,7 @@ describe('testRedisPrefix', () => {
     await plain.del(other);
   });
 
-  test('When cleanup runs with the service\'s client (ioredis keyPrefix), then its keys are deleted too', async () => {
+  test("When cleanup runs with the service's client (ioredis keyPrefix), then its keys are deleted too", async () => {
     const { prefix, cleanup } = testRedisPrefix();
     const service = new Redis(url, { keyPrefix: prefix });
     try {

@@ -12,7 +12,10 @@ export async function withAdminClient<T>(url: string, fn: (client: pg.Client) =>
   try {
     await client.connect();
   } catch (error) {
-    throw new MigrateError(`Cannot connect to PostgreSQL (${maskUrl(adminUrl)}): ${(error as Error).message}`, { cause: error });
+    throw new MigrateError(
+      `Cannot connect to PostgreSQL (${maskUrl(adminUrl)}): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     return await fn(client);

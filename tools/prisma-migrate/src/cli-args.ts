@@ -53,7 +53,8 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
   }
   const { values, positionals } = parsed;
   const [command, ...extra] = positionals;
-  if (values.help || command === undefined || command === 'help') return { command: 'help', schemaPath: values.schema, all: false };
+  if (values.help || command === undefined || command === 'help')
+    return { command: 'help', schemaPath: values.schema, all: false };
   if (!(COMMANDS as readonly string[]).includes(command) || extra.length > 0) {
     throw new MigrateError(`Unknown command: ${[command, ...extra].join(' ')}\n\n${USAGE}`, { exitCode: 2 });
   }

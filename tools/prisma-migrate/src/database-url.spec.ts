@@ -1,4 +1,12 @@
-import { databaseName, maskSecrets, maskUrl, pgConnectionString, quoteIdentifier, schemaName, withDatabase } from './database-url.js';
+import {
+  databaseName,
+  maskSecrets,
+  maskUrl,
+  pgConnectionString,
+  quoteIdentifier,
+  schemaName,
+  withDatabase,
+} from './database-url.js';
 
 describe('database URLs', () => {
   const url = 'postgresql://app:p%40ss@db.internal:5432/te_user?schema=users&sslmode=require';
@@ -12,11 +20,13 @@ describe('database URLs', () => {
 
   test('When another database of the same server is needed, then only the path changes', () => {
     expect(databaseName(url)).toBe('te_user');
-    expect(withDatabase(url, 'postgres')).toBe('postgresql://app:p%40ss@db.internal:5432/postgres?schema=users&sslmode=require');
+    expect(withDatabase(url, 'postgres')).toBe(
+      'postgresql://app:p%40ss@db.internal:5432/postgres?schema=users&sslmode=require',
+    );
     expect(databaseName(withDatabase(url, 'odd name/"x"'))).toBe('odd name/"x"');
   });
 
-  test('When the URL carries Prisma\'s schema parameter, then pg does not see it but the adapter does', () => {
+  test("When the URL carries Prisma's schema parameter, then pg does not see it but the adapter does", () => {
     expect(schemaName(url)).toBe('users');
     expect(pgConnectionString(url)).toBe('postgresql://app:p%40ss@db.internal:5432/te_user?sslmode=require');
   });

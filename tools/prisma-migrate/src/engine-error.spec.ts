@@ -16,7 +16,9 @@ describe('engine errors', () => {
   });
 
   test('When our adapter code threw, then its own message replaces the opaque "External error id"', () => {
-    const registry = { consumeError: (id: number) => (id === 3 ? { error: new Error('connect ECONNREFUSED') } : undefined) };
+    const registry = {
+      consumeError: (id: number) => (id === 3 ? { error: new Error('connect ECONNREFUSED') } : undefined),
+    };
 
     expect(engineError(new Error('Error in the adapter: External error id#3'), registry).message).toBe(
       'Error in the adapter: connect ECONNREFUSED',
@@ -24,6 +26,8 @@ describe('engine errors', () => {
   });
 
   test('When an engine message contains a URL with a password, then it is masked', () => {
-    expect(engineError(new Error('cannot reach postgresql://u:hunter2@h/db')).message).toBe('cannot reach postgresql://u:***@h/db');
+    expect(engineError(new Error('cannot reach postgresql://u:hunter2@h/db')).message).toBe(
+      'cannot reach postgresql://u:***@h/db',
+    );
   });
 });

@@ -34,7 +34,12 @@ export async function readMigrationsList(dir: string): Promise<MigrationList> {
       },
     })),
   );
-  return { baseDir, lockfile: { path: LOCKFILE_NAME, content: lockContent }, shadowDbInitScript: '', migrationDirectories };
+  return {
+    baseDir,
+    lockfile: { path: LOCKFILE_NAME, content: lockContent },
+    shadowDbInitScript: '',
+    migrationDirectories,
+  };
 }
 
 export function migrationNames(list: MigrationList): string[] {
@@ -48,7 +53,9 @@ export function migrationNames(list: MigrationList): string[] {
 export function asDiffSource(list: MigrationList): MigrationList {
   if (list.lockfile.content !== null) return list;
   if (list.migrationDirectories.length > 0) {
-    throw new MigrateError(`${path.join(list.baseDir, LOCKFILE_NAME)} is missing (it should contain provider = "postgresql").`);
+    throw new MigrateError(
+      `${path.join(list.baseDir, LOCKFILE_NAME)} is missing (it should contain provider = "postgresql").`,
+    );
   }
   return { ...list, lockfile: { ...list.lockfile, content: LOCKFILE_CONTENT } };
 }

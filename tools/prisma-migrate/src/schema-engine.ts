@@ -70,11 +70,17 @@ export async function openSchemaEngine(options: { url: string; schema: SchemaFil
   const factory = createAdapterFactory(options.url);
   // Without this wrapper the engine cannot read the adapter's results ("reading 'valueOf'").
   const bound = bindMigrationAwareSqlAdapterFactory(factory);
-  const debug = process.env['TE_MIGRATE_DEBUG'] ? (line: string) => process.stderr.write(`${line}\n`) : silent;
+  const debug = process.env['TE_MIGRATE_DEBUG']
+    ? (line: string) => process.stderr.write(`${line}\n`)
+    : silent;
   let engine: SchemaEngine;
   sessionOpened();
   try {
-    engine = await bg.SchemaEngine.new({ datamodels: [[options.schema.path, options.schema.content]] }, debug, bound);
+    engine = await bg.SchemaEngine.new(
+      { datamodels: [[options.schema.path, options.schema.content]] },
+      debug,
+      bound,
+    );
   } catch (error) {
     await factory.close();
     sessionClosed();

@@ -20,7 +20,9 @@ export async function readSchemaFile(schemaPath: string): Promise<SchemaFile> {
   }
   const provider = datasourceProvider(content);
   if (provider !== 'postgresql') {
-    throw new MigrateError(`${absolute}: the datasource provider must be "postgresql" (found ${provider ?? 'none'}).`);
+    throw new MigrateError(
+      `${absolute}: the datasource provider must be "postgresql" (found ${provider ?? 'none'}).`,
+    );
   }
   return { path: absolute, content };
 }

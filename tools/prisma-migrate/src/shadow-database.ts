@@ -28,7 +28,9 @@ export async function connectToShadowDb(url: string): Promise<SqlDriverAdapter> 
   const pool = new CharAsTextPool({ connectionString: pgConnectionString(shadowUrl), max: 1 });
   const drop = async () => {
     await pool.end();
-    await withAdminClient(url, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`));
+    await withAdminClient(url, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(name)} WITH (FORCE)`),
+    );
   };
   try {
     const inner = await new PrismaPg(pool, { schema: schemaName(url) }).connect();

@@ -7,7 +7,8 @@ export function findWorkspaceRoot(from: string): string {
   let dir = path.resolve(from);
   for (;;) {
     const manifest = path.join(dir, 'package.json');
-    if (existsSync(manifest) && 'workspaces' in (JSON.parse(readFileSync(manifest, 'utf8')) as object)) return dir;
+    if (existsSync(manifest) && 'workspaces' in (JSON.parse(readFileSync(manifest, 'utf8')) as object))
+      return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new MigrateError(`No package.json with "workspaces" above ${from}.`);
     dir = parent;

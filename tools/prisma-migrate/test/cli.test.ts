@@ -10,7 +10,10 @@ const CLI = path.join(PACKAGE_DIR, 'dist', 'cli.js');
 /** Runs the built `te-migrate` the way npm's bin link would, and never rejects. */
 async function teMigrate(args: string[], env: NodeJS.ProcessEnv = {}, cwd = PACKAGE_DIR) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -21,7 +24,9 @@ async function teMigrate(args: string[], env: NodeJS.ProcessEnv = {}, cwd = PACK
 describe('te-migrate (the built CLI, end to end)', () => {
   const created: string[] = [];
   beforeAll(() => {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.lib.json'], { cwd: PACKAGE_DIR });
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'tsconfig.lib.json'], {
+      cwd: PACKAGE_DIR,
+    });
   });
   afterAll(() => dropAll(created));
 
@@ -57,7 +62,13 @@ describe('te-migrate (the built CLI, end to end)', () => {
       expect(statusOk).toMatchObject({ code: 0 });
       expect(statusOk.stdout).toContain('Database is up to date.');
       expect(checked).toMatchObject({ code: 0 });
-      const names = async (url: string) => (await query<{ migration_name: string; checksum: string }>(url, 'SELECT migration_name, checksum FROM _prisma_migrations')).map((row) => row);
+      const names = async (url: string) =>
+        (
+          await query<{ migration_name: string; checksum: string }>(
+            url,
+            'SELECT migration_name, checksum FROM _prisma_migrations',
+          )
+        ).map((row) => row);
       expect(await names(prodUrl)).toEqual(await names(devUrl));
     } finally {
       await service.remove();
@@ -81,7 +92,9 @@ describe('te-migrate (the built CLI, end to end)', () => {
 
       expect(results.map((result) => result.code)).toEqual([1, 1, 1, 1]);
       expect(results[0]?.stderr).toContain('division by zero');
-      expect(results[2]?.stderr).toContain('Cannot connect to PostgreSQL (postgresql://postgres:***@127.0.0.1:1/postgres)');
+      expect(results[2]?.stderr).toContain(
+        'Cannot connect to PostgreSQL (postgresql://postgres:***@127.0.0.1:1/postgres)',
+      );
       expect(results[3]?.stderr).toContain('names no database: postgresql://postgres:***@127.0.0.1:5432/');
       for (const result of results) expect(result.stdout + result.stderr).not.toContain('s3cr3t-pw');
     } finally {

@@ -32,7 +32,11 @@ describe('create-db', () => {
 
     await createDb({ url });
 
-    const rows = await query<{ datname: string }>(ADMIN_URL, 'SELECT datname FROM pg_database WHERE datname = $1', [name]);
+    const rows = await query<{ datname: string }>(
+      ADMIN_URL,
+      'SELECT datname FROM pg_database WHERE datname = $1',
+      [name],
+    );
     expect(rows).toEqual([{ datname: name }]);
     expect(await dropDatabaseIfExists(url)).toEqual({ database: name, dropped: true });
   });

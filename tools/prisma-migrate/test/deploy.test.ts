@@ -19,20 +19,33 @@ describe('deploy', () => {
 
       expect(result).toEqual({ createdDatabase: true, applied: SHOP_MIGRATIONS });
       expect(lines).toEqual(expect.arrayContaining(SHOP_MIGRATIONS.map((name) => `Applied ${name}`)));
-      const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+      const rows = await query<{
+        migration_name: string;
+        checksum: string;
+        finished_at: Date | null;
+        applied_steps_count: number;
+      }>(
         url,
         'SELECT migration_name, checksum, finished_at, applied_steps_count FROM _prisma_migrations ORDER BY started_at',
       );
       for (const [index, name] of SHOP_MIGRATIONS.entries()) {
         const sql = await readFile(path.join(service.migrationsDir, name, 'migration.sql'));
         const sha256 = createHash('sha256').update(sql).digest('hex');
-        expect(rows[index]).toEqual({ migration_name: name, checksum: sha256, finished_at: expect.any(Date), applied_steps_count: 1 });
+        expect(rows[index]).toEqual({
+          migration_name: name,
+          checksum: sha256,
+          finished_at: expect.any(Date),
+          applied_steps_count: 1,
+        });
         expect(migrationChecksum(sql.toString('utf8'))).toBe(sha256);
       }
       // The trigger from the second migration works: its body survived in one piece.
       await query(url, "INSERT INTO products (name, updated_at) VALUES ('x', '2000-01-01')");
       await query(url, "UPDATE products SET name = 'y' WHERE name = 'x'");
-      const [product] = await query<{ touched: boolean }>(url, "SELECT updated_at > '2000-01-02' AS touched FROM products WHERE name = 'y'");
+      const [product] = await query<{ touched: boolean }>(
+        url,
+        "SELECT updated_at > '2000-01-02' AS touched FROM products WHERE name = 'y'",
+      );
       expect(product?.touched).toBe(true);
     } finally {
       await service.remove();
@@ -59,7 +72,10 @@ describe('deploy', () => {
     const url = uniqueDatabaseUrl(created);
     try {
       await deploy({ schemaPath: service.schemaPath, url });
-      await appendFile(path.join(service.migrationsDir, '20240101000000_init', 'migration.sql'), '\n-- an innocent comment\n');
+      await appendFile(
+        path.join(service.migrationsDir, '20240101000000_init', 'migration.sql'),
+        '\n-- an innocent comment\n',
+      );
 
       await expect(deploy({ schemaPath: service.schemaPath, url })).rejects.toThrow(
         /Edited after being applied \(checksum mismatch\): 20240101000000_init/,
@@ -76,9 +92,11 @@ describe('deploy', () => {
     const url = uniqueDatabaseUrl(created);
     try {
       await deploy({ schemaPath: service.schemaPath, url });
-      await query(url, "UPDATE _prisma_migrations SET migration_name = '20240101120000_from_another_branch' WHERE migration_name = $1", [
-        SHOP_MIGRATIONS[1],
-      ]);
+      await query(
+        url,
+        "UPDATE _prisma_migrations SET migration_name = '20240101120000_from_another_branch' WHERE migration_name = $1",
+        [SHOP_MIGRATIONS[1]],
+      );
 
       await expect(deploy({ schemaPath: service.schemaPath, url })).rejects.toThrow(
         /missing from the migrations folder \(history diverged\): 20240101120000_from_another_branch/,

@@ -29,7 +29,10 @@ describe('generate', () => {
   let root: string;
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'te-migrate-ws-'));
-    await writeFile(path.join(root, 'package.json'), JSON.stringify({ name: 'ws', private: true, workspaces: ['apps/*'] }));
+    await writeFile(
+      path.join(root, 'package.json'),
+      JSON.stringify({ name: 'ws', private: true, workspaces: ['apps/*'] }),
+    );
     for (const service of ['alpha-service', 'beta-service']) {
       await mkdir(path.join(root, 'apps', service, 'prisma'), { recursive: true });
       await writeFile(path.join(root, 'apps', service, 'prisma', 'schema.prisma'), SCHEMA_WITH_CLIENT);
@@ -45,16 +48,21 @@ describe('generate', () => {
 
     expect(code).toBe(0);
     for (const service of ['alpha-service', 'beta-service']) {
-      expect(existsSync(path.join(root, 'apps', service, 'src', 'db', 'generated', 'prisma', 'client.ts'))).toBe(true);
+      expect(
+        existsSync(path.join(root, 'apps', service, 'src', 'db', 'generated', 'prisma', 'client.ts')),
+      ).toBe(true);
     }
     expect(existsSync(path.join(root, 'apps', 'no-db-service', 'src', 'db'))).toBe(false);
     expect(stripVTControlCharacters(out.stdout())).toContain('Generated Prisma Client');
   });
 
-  test('When the schema is invalid, then generate fails with Prisma\'s message', async () => {
+  test("When the schema is invalid, then generate fails with Prisma's message", async () => {
     const dir = path.join(root, 'broken');
     await cp(path.join(root, 'apps', 'alpha-service'), dir, { recursive: true });
-    await writeFile(path.join(dir, 'prisma', 'schema.prisma'), `${SCHEMA_WITH_CLIENT}\nmodel Broken {\n  id Nope @id\n}\n`);
+    await writeFile(
+      path.join(dir, 'prisma', 'schema.prisma'),
+      `${SCHEMA_WITH_CLIENT}\nmodel Broken {\n  id Nope @id\n}\n`,
+    );
     const out = captureIo({}, dir);
 
     const code = await main(['generate'], out.io);

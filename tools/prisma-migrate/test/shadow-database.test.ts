@@ -4,7 +4,11 @@ import { ADMIN_URL, query } from './support/sandbox.js';
 describe('shadow database', () => {
   test('When the engine disposes a shadow database, then it is dropped even with its pool just used', async () => {
     const shadow = await connectToShadowDb(ADMIN_URL);
-    const result = await shadow.queryRaw({ sql: 'SELECT current_database() AS name', args: [], argTypes: [] });
+    const result = await shadow.queryRaw({
+      sql: 'SELECT current_database() AS name',
+      args: [],
+      argTypes: [],
+    });
     const name = String(result.rows[0]?.[0]);
 
     await shadow.executeScript('CREATE TABLE t (id int); INSERT INTO t VALUES (1);');

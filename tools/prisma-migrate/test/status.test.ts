@@ -56,7 +56,10 @@ describe('status', () => {
     try {
       const broken = path.join(service.migrationsDir, '20240103000000_broken');
       await mkdir(broken);
-      await writeFile(path.join(broken, 'migration.sql'), 'ALTER TABLE "no_such_table" ADD COLUMN "x" TEXT;\n');
+      await writeFile(
+        path.join(broken, 'migration.sql'),
+        'ALTER TABLE "no_such_table" ADD COLUMN "x" TEXT;\n',
+      );
 
       const deployed = captureIo();
       const deployCode = await main(['deploy', '--schema', service.schemaPath, '--url', url], deployed.io);

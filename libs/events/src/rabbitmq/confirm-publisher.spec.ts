@@ -8,7 +8,13 @@ type Confirm = (error: unknown) => void;
 class FakeChannel extends EventEmitter {
   sent: { routingKey: string; options: Options.Publish; confirm: Confirm }[] = [];
   throwOnPublish?: Error;
-  publish(_exchange: string, routingKey: string, _content: Buffer, options: Options.Publish, confirm: Confirm): boolean {
+  publish(
+    _exchange: string,
+    routingKey: string,
+    _content: Buffer,
+    options: Options.Publish,
+    confirm: Confirm,
+  ): boolean {
     if (this.throwOnPublish) throw this.throwOnPublish;
     this.sent.push({ routingKey, options, confirm });
     return true;

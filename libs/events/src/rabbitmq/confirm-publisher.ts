@@ -44,7 +44,12 @@ export class ConfirmPublisher {
     return this.channel !== undefined;
   }
 
-  async send(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
+  async send(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish & { messageId: string },
+  ): Promise<void> {
     const id = options.messageId;
     const previous = this.lastById.get(id);
     const send = () => this.sendNow(exchange, routingKey, content, options);
@@ -57,7 +62,12 @@ export class ConfirmPublisher {
     }
   }
 
-  private sendNow(exchange: string, routingKey: string, content: Buffer, options: Options.Publish & { messageId: string }): Promise<void> {
+  private sendNow(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish & { messageId: string },
+  ): Promise<void> {
     const channel = this.channel;
     if (!channel) return Promise.reject(publishFailure('not_connected', 'Event bus is not connected'));
     return new Promise<void>((resolve, reject) => {
@@ -77,7 +87,12 @@ export class ConfirmPublisher {
                 : publishFailure('channel_closed', 'The channel closed before the broker confirmed', error),
             );
           } else if (wasReturned) {
-            reject(publishFailure('unroutable', `No queue is bound for routing key "${routingKey}" on "${exchange || '(default)'}"`));
+            reject(
+              publishFailure(
+                'unroutable',
+                `No queue is bound for routing key "${routingKey}" on "${exchange || '(default)'}"`,
+              ),
+            );
           } else {
             resolve();
           }

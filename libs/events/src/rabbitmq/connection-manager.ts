@@ -75,11 +75,15 @@ export class ConnectionManager {
       logger.warn('event bus disconnected; reconnecting', { error: error.message });
       this.options.onDisconnect(error);
     });
-    recovering.on('connect-failed', (error: Error) => logger.warn('event bus connection attempt failed', { error: error.message }));
+    recovering.on('connect-failed', (error: Error) =>
+      logger.warn('event bus connection attempt failed', { error: error.message }),
+    );
     recovering.on('reconnect-scheduled', (info: { attempt: number; delay: number }) =>
       logger.info('event bus reconnect scheduled', { attempt: info.attempt, delay_ms: info.delay }),
     );
-    recovering.on('reconnect-failed', (error: Error) => logger.error('event bus gave up connecting', { error: error.message }));
+    recovering.on('reconnect-failed', (error: Error) =>
+      logger.error('event bus gave up connecting', { error: error.message }),
+    );
     recovering.on('blocked', (reason: string) => logger.warn('broker blocked the connection', { reason }));
     recovering.on('unblocked', () => logger.info('broker unblocked the connection'));
     recovering.on('error', (error: Error) => logger.warn('amqp connection error', { error: error.message }));
@@ -87,7 +91,9 @@ export class ConnectionManager {
       await recovering.waitForConnect();
     } catch (error) {
       this.recovering = undefined;
-      throw new AppError('UNAVAILABLE', `Could not connect to RabbitMQ: ${(error as Error).message}`, { cause: error });
+      throw new AppError('UNAVAILABLE', `Could not connect to RabbitMQ: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   }
 

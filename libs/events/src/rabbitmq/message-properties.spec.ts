@@ -4,7 +4,11 @@ import { deadLetterHeaders, errorText, eventPublishOptions, republishOptions } f
 
 describe('message properties', () => {
   it('When an event is published, then it is persistent, mandatory JSON with the event id and trace headers', () => {
-    const event = { ...createEvent({ type: 'a.b', source: 'svc', data: {} }), traceparent: '00-' + 'a'.repeat(32) + '-' + 'b'.repeat(16) + '-01', request_id: 'r1' };
+    const event = {
+      ...createEvent({ type: 'a.b', source: 'svc', data: {} }),
+      traceparent: '00-' + 'a'.repeat(32) + '-' + 'b'.repeat(16) + '-01',
+      request_id: 'r1',
+    };
     expect(eventPublishOptions(event)).toMatchObject({
       persistent: true,
       mandatory: true,
@@ -24,7 +28,12 @@ describe('message properties', () => {
       properties: {
         messageId: 'm1',
         contentType: 'application/json',
-        headers: { traceparent: 'tp', 'x-death': [{ count: 1 }], 'x-first-death-queue': 'q.retry.1', 'x-attempts': 1 },
+        headers: {
+          traceparent: 'tp',
+          'x-death': [{ count: 1 }],
+          'x-first-death-queue': 'q.retry.1',
+          'x-attempts': 1,
+        },
       },
     } as unknown as Message;
     const options = republishOptions(message, { 'x-attempts': 2 });

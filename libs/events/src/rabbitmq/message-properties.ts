@@ -27,7 +27,10 @@ export function eventPublishOptions(event: EventEnvelope): Options.Publish & { m
 }
 
 /** Trace carrier for the consumer span: the envelope first, then the headers (e.g. for malformed bodies). */
-export function traceCarrier(event: EventEnvelope, headers: Record<string, unknown> | undefined): Record<string, string> {
+export function traceCarrier(
+  event: EventEnvelope,
+  headers: Record<string, unknown> | undefined,
+): Record<string, string> {
   const carrier: Record<string, string> = {};
   const traceparent = event.traceparent ?? headers?.traceparent;
   const tracestate = event.tracestate ?? headers?.tracestate;
@@ -44,7 +47,10 @@ const BROKER_HEADERS = /^x-(death|first-death-|last-death-)/;
  * Properties for re-publishing a received message to a retry queue or the DLQ: everything the
  * producer set is kept (message id, type, trace headers), broker annotations are dropped and ours added.
  */
-export function republishOptions(message: Message, extraHeaders: Record<string, string | number>): Options.Publish {
+export function republishOptions(
+  message: Message,
+  extraHeaders: Record<string, string | number>,
+): Options.Publish {
   const p = message.properties;
   const headers: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(p.headers ?? {})) {

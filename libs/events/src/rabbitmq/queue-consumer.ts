@@ -1,10 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { extractTraceContext, runWithRequestContext, SpanKind, withSpan, type Logger, type Metrics } from '@te/platform';
+import {
+  extractTraceContext,
+  runWithRequestContext,
+  SpanKind,
+  withSpan,
+  type Logger,
+  type Metrics,
+} from '@te/platform';
 import { parseEnvelope, type EventEnvelope } from '../event-envelope.js';
 import type { SubscribeOptions } from '../event-bus.js';
 import type { ConfirmPublisher } from './confirm-publisher.js';
-import { deadLetterHeaders, errorText, REQUEST_ID_HEADER, republishOptions, retryHeaders, traceCarrier } from './message-properties.js';
+import {
+  deadLetterHeaders,
+  errorText,
+  REQUEST_ID_HEADER,
+  republishOptions,
+  retryHeaders,
+  traceCarrier,
+} from './message-properties.js';
 import { decideAfterFailure, readAttempts } from './retry-policy.js';
 import { assertConsumerTopology, consumerQueueNames, type ConsumerQueueNames } from './topology.js';
 
@@ -53,7 +67,9 @@ export class QueueConsumer {
     let channel: Channel | undefined;
     try {
       channel = await model.createChannel();
-      channel.on('error', (error: Error) => this.deps.logger.warn('consumer channel error', { queue: this.names.main, error: error.message }));
+      channel.on('error', (error: Error) =>
+        this.deps.logger.warn('consumer channel error', { queue: this.names.main, error: error.message }),
+      );
       await channel.prefetch(this.sub.prefetch);
       await this.declare(channel);
       this.channel = channel;
@@ -95,7 +111,13 @@ export class QueueConsumer {
 
   private declare(channel: Channel): Promise<void> {
     const { exchange, deliveryLimit } = this.deps;
-    return assertConsumerTopology(channel, { exchange, deliveryLimit, names: this.names, bindings: this.sub.bindings, retryDelaysMs: this.sub.retryDelaysMs });
+    return assertConsumerTopology(channel, {
+      exchange,
+      deliveryLimit,
+      names: this.names,
+      bindings: this.sub.bindings,
+      retryDelaysMs: this.sub.retryDelaysMs,
+    });
   }
 
   private async consume(channel: Channel): Promise<void> {
@@ -111,13 +133,17 @@ export class QueueConsumer {
   private onBrokerCancel(channel: Channel): void {
     this.consumerTag = undefined;
     if (this.deps.isClosing()) return;
-    this.deps.logger.warn('broker cancelled the consumer; declaring the queue again and resubscribing', { queue: this.names.main });
+    this.deps.logger.warn('broker cancelled the consumer; declaring the queue again and resubscribing', {
+      queue: this.names.main,
+    });
     setTimeout(() => {
       if (this.deps.isClosing() || this.channel !== channel) return;
       this.declare(channel)
         .then(() => this.consume(channel))
         .then(() => this.deps.logger.info('consumer resubscribed', { queue: this.names.main }))
-        .catch((error: Error) => this.deps.onChannelLost(`resubscribing ${this.names.main} failed: ${error.message}`));
+        .catch((error: Error) =>
+          this.deps.onChannelLost(`resubscribing ${this.names.main} failed: ${error.message}`),
+        );
     }, 500);
   }
 
@@ -132,8 +158,17 @@ export class QueueConsumer {
         event = parseEnvelope(message.content);
       } catch (error) {
         // Malformed can never succeed: straight to the DLQ, no retry.
-        this.deps.logger.error('malformed message; dead-lettering it', { queue: this.names.main, message_id: message.properties.messageId, error: errorText(error) });
-        const moved = await this.divert(channel, message, this.names.dlq, deadLetterHeaders(attempts + 1, 'malformed', error, this.names.main));
+        this.deps.logger.error('malformed message; dead-lettering it', {
+          queue: this.names.main,
+          message_id: message.properties.messageId,
+          error: errorText(error),
+        });
+        const moved = await this.divert(
+          channel,
+          message,
+          this.names.dlq,
+          deadLetterHeaders(attempts + 1, 'malformed', error, this.names.main),
+        );
         outcome = moved ? 'dead_lettered' : 'requeued';
         return;
       }
@@ -146,7 +181,10 @@ export class QueueConsumer {
         outcome = await this.onFailure(channel, message, event, attempts, error);
       }
     } finally {
-      this.deps.metrics.amqpConsumeDuration.observe({ queue: this.sub.queue, type, outcome }, (performance.now() - started) / 1000);
+      this.deps.metrics.amqpConsumeDuration.observe(
+        { queue: this.sub.queue, type, outcome },
+        (performance.now() - started) / 1000,
+      );
     }
   }
 
@@ -170,13 +208,27 @@ export class QueueConsumer {
     );
   }
 
-  private async onFailure(channel: Channel, message: ConsumeMessage, event: EventEnvelope, attempts: number, error: unknown): Promise<ConsumeOutcome> {
+  private async onFailure(
+    channel: Channel,
+    message: ConsumeMessage,
+    event: EventEnvelope,
+    attempts: number,
+    error: unknown,
+  ): Promise<ConsumeOutcome> {
     const decision = decideAfterFailure(attempts, this.sub.retryDelaysMs);
-    const log = { queue: this.names.main, event_id: event.id, type: event.type, attempts: decision.attempts, error: errorText(error) };
+    const log = {
+      queue: this.names.main,
+      event_id: event.id,
+      type: event.type,
+      attempts: decision.attempts,
+      error: errorText(error),
+    };
     if (decision.action === 'retry') {
       this.deps.logger.warn('event handler failed; retrying', { ...log, retry_in_ms: decision.delayMs });
       const target = this.names.retries[decision.retry - 1];
-      return (await this.divert(channel, message, target, retryHeaders(decision.attempts, error))) ? 'retried' : 'requeued';
+      return (await this.divert(channel, message, target, retryHeaders(decision.attempts, error)))
+        ? 'retried'
+        : 'requeued';
     }
     this.deps.logger.error('event handler failed for the last time; dead-lettering', log);
     const headers = deadLetterHeaders(decision.attempts, 'handler_failed', error, this.names.main);
@@ -184,12 +236,24 @@ export class QueueConsumer {
   }
 
   /** Copies the message to `queue` (through the default exchange), then acks the original. */
-  private async divert(channel: Channel, message: ConsumeMessage, queue: string, headers: Record<string, string | number>): Promise<boolean> {
+  private async divert(
+    channel: Channel,
+    message: ConsumeMessage,
+    queue: string,
+    headers: Record<string, string | number>,
+  ): Promise<boolean> {
     const messageId = message.properties.messageId ?? randomUUID();
     try {
-      await this.deps.publisher.send('', queue, message.content, { ...republishOptions(message, headers), messageId });
+      await this.deps.publisher.send('', queue, message.content, {
+        ...republishOptions(message, headers),
+        messageId,
+      });
     } catch (error) {
-      this.deps.logger.error('could not move the message; requeueing it', { queue, message_id: messageId, error: (error as Error).message });
+      this.deps.logger.error('could not move the message; requeueing it', {
+        queue,
+        message_id: messageId,
+        error: (error as Error).message,
+      });
       this.settle(channel, message, 'requeue');
       return false;
     }
@@ -203,7 +267,11 @@ export class QueueConsumer {
       else channel.nack(message, false, true);
     } catch (error) {
       // The channel died (connection lost): the broker redelivers the message; idempotent handlers absorb it.
-      this.deps.logger.warn('could not settle the message; the broker will redeliver it', { queue: this.names.main, how, error: (error as Error).message });
+      this.deps.logger.warn('could not settle the message; the broker will redeliver it', {
+        queue: this.names.main,
+        how,
+        error: (error as Error).message,
+      });
     }
   }
 }

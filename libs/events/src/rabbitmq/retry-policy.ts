@@ -8,13 +8,26 @@ export const ATTEMPTS_HEADER = 'x-attempts';
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1000, 5000, 30000];
 
 export type FailureDecision =
-  | { action: 'retry'; /** 1-based: the message goes to `<queue>.retry.<retry>` */ retry: number; delayMs: number; attempts: number }
+  | {
+      action: 'retry';
+      /** 1-based: the message goes to `<queue>.retry.<retry>` */ retry: number;
+      delayMs: number;
+      attempts: number;
+    }
   | { action: 'dead-letter'; attempts: number };
 
-export function decideAfterFailure(previousAttempts: number, retryDelaysMs: readonly number[]): FailureDecision {
+export function decideAfterFailure(
+  previousAttempts: number,
+  retryDelaysMs: readonly number[],
+): FailureDecision {
   const attempts = previousAttempts + 1;
   if (previousAttempts < retryDelaysMs.length) {
-    return { action: 'retry', retry: previousAttempts + 1, delayMs: retryDelaysMs[previousAttempts], attempts };
+    return {
+      action: 'retry',
+      retry: previousAttempts + 1,
+      delayMs: retryDelaysMs[previousAttempts],
+      attempts,
+    };
   }
   return { action: 'dead-letter', attempts };
 }
@@ -29,6 +42,8 @@ export function readAttempts(headers: Record<string, unknown> | undefined): numb
 /** Delays become per-queue TTLs: each must be a positive integer, and the list stays short. */
 export function validateRetryDelays(retryDelaysMs: readonly number[]): void {
   if (retryDelaysMs.length > 10 || retryDelaysMs.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new RangeError(`retryDelaysMs must be at most 10 positive integers, got ${JSON.stringify(retryDelaysMs)}`);
+    throw new RangeError(
+      `retryDelaysMs must be at most 10 positive integers, got ${JSON.stringify(retryDelaysMs)}`,
+    );
   }
 }

@@ -22,7 +22,11 @@ export class BusFixture {
     this.admin = await RabbitAdmin.open();
   }
 
-  bus(overrides: Partial<RabbitMqEventBusOptions> = {}): { bus: RabbitMqEventBus; log: CapturedLogger; metrics: Metrics } {
+  bus(overrides: Partial<RabbitMqEventBusOptions> = {}): {
+    bus: RabbitMqEventBus;
+    log: CapturedLogger;
+    metrics: Metrics;
+  } {
     const log = captureLogger('events-test');
     const metrics = createMetrics({ service: 'events-test', defaultMetrics: false });
     const bus = new RabbitMqEventBus({
@@ -60,10 +64,18 @@ export class BusFixture {
   }
 }
 
-export async function metricValue(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number; metricName?: string }[] }> }, labels: Record<string, string>, metricName?: string): Promise<number> {
+export async function metricValue(
+  metric: {
+    get(): Promise<{ values: { labels: Record<string, unknown>; value: number; metricName?: string }[] }>;
+  },
+  labels: Record<string, string>,
+  metricName?: string,
+): Promise<number> {
   const { values } = await metric.get();
   const match = values.filter(
-    (v) => (!metricName || v.metricName === metricName) && Object.entries(labels).every(([k, val]) => v.labels[k] === val),
+    (v) =>
+      (!metricName || v.metricName === metricName) &&
+      Object.entries(labels).every(([k, val]) => v.labels[k] === val),
   );
   return match.reduce((sum, v) => sum + v.value, 0);
 }

@@ -56,7 +56,9 @@ export class FaultBroker {
     if (process.getuid?.() === 0) await run('chown', ['-R', 'rabbitmq:rabbitmq', this.dir]);
     await run('rabbitmq-server', ['-detached'], { env: this.env });
     await until(() => portAccepts(this.port), `broker ${this.nodename} to listen on ${this.port}`, 60_000);
-    const { stdout } = await run('rabbitmqctl', ['-n', this.nodename, 'eval', 'os:getpid().'], { env: this.env });
+    const { stdout } = await run('rabbitmqctl', ['-n', this.nodename, 'eval', 'os:getpid().'], {
+      env: this.env,
+    });
     this.pid = Number(stdout.replace(/\D/g, ''));
   }
 
@@ -74,7 +76,8 @@ export class FaultBroker {
   }
 
   async stop(): Promise<void> {
-    if (this.pid) await run('rabbitmqctl', ['-n', this.nodename, 'stop'], { env: this.env }).catch(() => undefined);
+    if (this.pid)
+      await run('rabbitmqctl', ['-n', this.nodename, 'stop'], { env: this.env }).catch(() => undefined);
     this.pid = undefined;
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -13,7 +13,9 @@ export class RabbitAdmin {
   }
 
   /** Each operation on its own channel: a 404 closes the channel, and must not poison the next call. */
-  private async withChannel<T>(fn: (channel: Awaited<ReturnType<ChannelModel['createConfirmChannel']>>) => Promise<T>): Promise<T> {
+  private async withChannel<T>(
+    fn: (channel: Awaited<ReturnType<ChannelModel['createConfirmChannel']>>) => Promise<T>,
+  ): Promise<T> {
     const channel = await this.model.createConfirmChannel();
     channel.on('error', () => undefined);
     try {
@@ -52,7 +54,12 @@ export class RabbitAdmin {
     );
   }
 
-  publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish = {}): Promise<void> {
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish = {},
+  ): Promise<void> {
     return this.withChannel(async (channel) => {
       channel.publish(exchange, routingKey, content, options);
       await channel.waitForConfirms();
@@ -75,7 +82,8 @@ export class RabbitAdmin {
 
   async cleanup(exchanges: string[], queues: string[]): Promise<void> {
     for (const queue of queues) await this.deleteQueue(queue).catch(() => undefined);
-    for (const exchange of exchanges) await this.withChannel((channel) => channel.deleteExchange(exchange)).catch(() => undefined);
+    for (const exchange of exchanges)
+      await this.withChannel((channel) => channel.deleteExchange(exchange)).catch(() => undefined);
   }
 
   close(): Promise<void> {

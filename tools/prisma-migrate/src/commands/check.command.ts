@@ -17,7 +17,11 @@ export interface CheckResult {
  * diffs the result against schema.prisma. Needs a PostgreSQL server (the URL's), not a database:
  * the engine's main connection points at the maintenance database and is never written to.
  */
-export async function check(options: { schemaPath: string; url: string; log?: (line: string) => void }): Promise<CheckResult> {
+export async function check(options: {
+  schemaPath: string;
+  url: string;
+  log?: (line: string) => void;
+}): Promise<CheckResult> {
   const log = options.log ?? silent;
   const schema = await readSchemaFile(options.schemaPath);
   const list = await readMigrationsList(migrationsDirFor(schema.path));

@@ -24,7 +24,9 @@ export interface DevResult {
  * shadow database for PostgreSQL ("must be provided through an external factory"). The migration is
  * the engine's diff from the migrations to the schema, the same SQL rendering createMigration uses.
  */
-export async function dev(options: DatabaseCommandOptions & { name: string; now?: Date }): Promise<DevResult> {
+export async function dev(
+  options: DatabaseCommandOptions & { name: string; now?: Date },
+): Promise<DevResult> {
   const log = options.log ?? silent;
   if (!options.name?.trim()) throw new MigrateError('dev needs a migration name: --name <name>');
   const schema = await readSchemaFile(options.schemaPath);
@@ -52,8 +54,12 @@ export async function dev(options: DatabaseCommandOptions & { name: string; now?
 /** A dev database changed outside the migrations (db push, hand edits) would hide schema changes. */
 async function assertNoDrift(session: EngineSession, dir: string): Promise<void> {
   const list = asDiffSource(await readMigrationsList(dir));
-  const { action } = await session.run((engine) => engine.devDiagnostic({ migrationsList: list, filters: NO_FILTER }));
+  const { action } = await session.run((engine) =>
+    engine.devDiagnostic({ migrationsList: list, filters: NO_FILTER }),
+  );
   if (action.tag === 'reset') {
-    throw new MigrateError(`The dev database does not match its migrations: ${action.reason}\nDrop it (it is a dev database) and run dev again.`);
+    throw new MigrateError(
+      `The dev database does not match its migrations: ${action.reason}\nDrop it (it is a dev database) and run dev again.`,
+    );
   }
 }

@@ -37,5 +37,6 @@ function report(result: MigrationStatus, log: (line: string) => void): void {
   for (const name of result.pending) log(`pending  ${name}`);
   for (const problem of historyProblems(result)) log(`PROBLEM: ${problem}`);
   if (result.upToDate) log('Database is up to date.');
-  else if (result.pending.length > 0) log(`${result.pending.length} migration(s) pending: run te-migrate deploy.`);
+  else if (result.pending.length > 0)
+    log(`${result.pending.length} migration(s) pending: run te-migrate deploy.`);
 }

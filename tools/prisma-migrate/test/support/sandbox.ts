@@ -6,7 +6,8 @@ import pg from 'pg';
 import { dropDatabaseIfExists, withDatabase } from '../../src/index.js';
 
 /** The machine's PostgreSQL (trust auth); TEST_DATABASE_ADMIN_URL points elsewhere. */
-export const ADMIN_URL = process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env['TEST_DATABASE_ADMIN_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** A database URL no other test uses: te_migrate_t<random>. Dropped by `dropAll()`. */
 export function uniqueDatabaseUrl(created: string[]): string {
@@ -20,7 +21,9 @@ export async function dropAll(created: string[]): Promise<void> {
 }
 
 /** A copy of a fixture service (prisma/schema.prisma, no migrations) in a temporary folder. */
-export async function fixtureService(fixture = 'blog'): Promise<{ dir: string; schemaPath: string; migrationsDir: string; remove(): Promise<void> }> {
+export async function fixtureService(
+  fixture = 'blog',
+): Promise<{ dir: string; schemaPath: string; migrationsDir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'te-migrate-'));
   await cp(path.join(__dirname, '..', 'fixtures', fixture), path.join(dir, 'prisma'), { recursive: true });
   return {
@@ -39,7 +42,11 @@ export async function editFile(file: string, from: string | RegExp, to: string):
   await writeFile(file, next, 'utf8');
 }
 
-export async function query<T extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

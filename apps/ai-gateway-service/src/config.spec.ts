@@ -1,0 +1,29 @@
+import { ConfigError } from '@te/platform';
+import { loadAiGatewayServiceConfig } from './config.js';
+
+describe('ai-gateway-service config', () => {
+  it('When nothing is set, then it runs with its documented local defaults', () => {
+    const config = loadAiGatewayServiceConfig({});
+    expect(config).toMatchObject({
+      SERVICE_NAME: 'ai-gateway-service',
+      GRPC_PORT: 50053,
+      HTTP_PORT: 8083,
+      AMQP_EXCHANGE: 'te.events',
+    });
+    expect(config.DATABASE_URL).toBe('postgresql://postgres@127.0.0.1:5432/te_ai_gateway');
+  });
+
+  it('When variables are invalid, then start-up fails naming each of them', () => {
+    expect(() => loadAiGatewayServiceConfig({ GRPC_PORT: 'x', DATABASE_URL: 'nope', REDIS_URL: '' })).toThrow(
+      ConfigError,
+    );
+    try {
+      loadAiGatewayServiceConfig({ GRPC_PORT: 'x', DATABASE_URL: 'nope' });
+    } catch (error) {
+      expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual([
+        'DATABASE_URL',
+        'GRPC_PORT',
+      ]);
+    }
+  });
+});
