@@ -19,7 +19,7 @@ export function createIntegrationServiceApp(
   host.consume({
     queue: 'integration-service.platform-events',
     bindings: CONSUMED_EVENT_TYPES,
-    handler: platformEventConsumer(database.db),
+    handler: platformEventConsumer(database.db, host.logger),
   });
   return host;
 }

@@ -95,6 +95,8 @@ describe('integration-service records platform events (in-process, real PostgreS
       [CONSUMER_NAME, event.id],
     );
     expect(processed.rows[0].n).toBe(1);
+    const logged = captured.lines().find((line) => line.message === 'event processed' && line.event_id === event.id);
+    expect(logged).toMatchObject({ request_id: 'req-e2e-42', trace_id: traceId, type: 'user.registered' });
   });
 
   it('When the same event is delivered three times, then it has exactly one effect', async () => {

@@ -1,4 +1,5 @@
 import { idempotent, type EventEnvelope } from '@te/events';
+import type { Logger } from '@te/platform';
 import type { IntegrationDb } from '../db/prisma-client.js';
 import { PlatformEventRepository } from '../db/platform-event.repository.js';
 
@@ -11,8 +12,13 @@ export const CONSUMER_NAME = 'integration-service.platform-events';
  * Records each platform event once (redeliveries are recognised by event id) in the event log that
  * outbound webhooks and event streams read from.
  */
-export function platformEventConsumer(db: IntegrationDb): (event: EventEnvelope) => Promise<void> {
-  return idempotent(db, CONSUMER_NAME, async (tx, event) => {
-    await new PlatformEventRepository(tx).record(event);
-  });
+export function platformEventConsumer(db: IntegrationDb, logger: Logger): (event: EventEnvelope) => Promise<void> {
+  return idempotent(
+    db,
+    CONSUMER_NAME,
+    async (tx, event) => {
+      await new PlatformEventRepository(tx).record(event);
+    },
+    { logger },
+  );
 }

@@ -200,11 +200,24 @@ export class QueueConsumer {
       'te.event.type': event.type,
       'te.event.attempt': attempts + 1,
     };
+    const started = performance.now();
     return runWithRequestContext({ requestId }, () =>
-      withSpan(`process ${event.type}`, attributes, () => this.sub.handler(event), {
-        kind: SpanKind.CONSUMER,
-        parent: extractTraceContext(traceCarrier(event, headers)),
-      }),
+      withSpan(
+        `process ${event.type}`,
+        attributes,
+        async () => {
+          await this.sub.handler(event);
+          // Inside the request context and span: the line carries request_id and trace_id.
+          this.deps.logger.info('event processed', {
+            queue: this.names.main,
+            event_id: event.id,
+            type: event.type,
+            attempt: attempts + 1,
+            duration_ms: Math.round((performance.now() - started) * 10) / 10,
+          });
+        },
+        { kind: SpanKind.CONSUMER, parent: extractTraceContext(traceCarrier(event, headers)) },
+      ),
     );
   }
 
