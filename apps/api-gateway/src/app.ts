@@ -35,7 +35,8 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     deadlineMs: config.GRPC_DEADLINE_MS,
   });
   const userServiceHealth = grpcHealthCheck(config.USER_SERVICE_ADDR);
-  health.addReadinessCheck('user-service', userServiceHealth);
+  // Reported, not deciding: while user-service is down the gateway still answers (503 in the envelope).
+  health.addReadinessCheck('user-service', userServiceHealth, { critical: false });
 
   const jwks = new JwksCache({ fetchKeys: async () => (await users.getJwks()).keys ?? [], logger });
   health.addReadinessCheck('signing-keys', () => jwks.ensureLoaded());

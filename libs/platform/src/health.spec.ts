@@ -22,6 +22,15 @@ describe('Health', () => {
     expect(report.checks.postgres.ok).toBe(true);
   });
 
+  it('When a non-critical check fails, then it is reported but the service stays ready', async () => {
+    const health = new Health();
+    health.addReadinessCheck('signing-keys', async () => undefined);
+    health.addReadinessCheck('user-service', async () => { throw new Error('unavailable'); }, { critical: false });
+    const report = await health.readiness();
+    expect(report.ready).toBe(true);
+    expect(report.checks['user-service']).toMatchObject({ ok: false, critical: false, error: 'unavailable' });
+  });
+
   it('When a check hangs, then it fails after its timeout instead of hanging the probe', async () => {
     const health = new Health();
     health.addReadinessCheck('stuck', () => new Promise(() => undefined), { timeoutMs: 50 });

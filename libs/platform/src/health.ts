@@ -8,6 +8,8 @@ export interface CheckResult {
   ok: boolean;
   duration_ms: number;
   error?: string;
+  /** Present (false) on checks that are reported but do not decide readiness. */
+  critical?: false;
 }
 
 export interface ReadinessReport {
@@ -19,14 +21,25 @@ interface RegisteredCheck {
   name: string;
   check: ReadinessCheck;
   timeoutMs: number;
+  critical: boolean;
+}
+
+export interface ReadinessCheckOptions {
+  timeoutMs?: number;
+  /**
+   * false: reported in the detailed view but never makes the service unready. For peers whose outage
+   * the service answers gracefully (a gateway returns 503 in its envelope when a backend is down;
+   * taking every gateway replica out of the load balancer would answer nothing at all).
+   */
+  critical?: boolean;
 }
 
 export class Health {
   private readonly checks: RegisteredCheck[] = [];
   private stopping = false;
 
-  addReadinessCheck(name: string, check: ReadinessCheck, options: { timeoutMs?: number } = {}): void {
-    this.checks.push({ name, check, timeoutMs: options.timeoutMs ?? 2_000 });
+  addReadinessCheck(name: string, check: ReadinessCheck, options: ReadinessCheckOptions = {}): void {
+    this.checks.push({ name, check, timeoutMs: options.timeoutMs ?? 2_000, critical: options.critical ?? true });
   }
 
   markShuttingDown(): void {
@@ -39,9 +52,12 @@ export class Health {
 
   async readiness(): Promise<ReadinessReport> {
     const results = await Promise.all(this.checks.map((c) => runCheck(c)));
-    const checks = Object.fromEntries(results.map((r, i) => [this.checks[i].name, r]));
+    const checks = Object.fromEntries(
+      results.map((r, i) => [this.checks[i].name, this.checks[i].critical ? r : { ...r, critical: false as const }]),
+    );
     if (this.stopping) checks['shutdown'] = { ok: false, duration_ms: 0, error: 'shutting down' };
-    return { ready: !this.stopping && results.every((r) => r.ok), checks };
+    const ready = !this.stopping && results.every((r, i) => r.ok || !this.checks[i].critical);
+    return { ready, checks };
   }
 }
 
