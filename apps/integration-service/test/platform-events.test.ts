@@ -95,7 +95,9 @@ describe('integration-service records platform events (in-process, real PostgreS
       [CONSUMER_NAME, event.id],
     );
     expect(processed.rows[0].n).toBe(1);
-    const logged = captured.lines().find((line) => line.message === 'event processed' && line.event_id === event.id);
+    const logged = captured
+      .lines()
+      .find((line) => line.message === 'event processed' && line.event_id === event.id);
     expect(logged).toMatchObject({ request_id: 'req-e2e-42', trace_id: traceId, type: 'user.registered' });
   });
 

@@ -82,7 +82,11 @@ export async function runServerCall<T>(
             if (rejected) throw rejected;
             const value = await fn(ctx);
             span.setAttribute('rpc.grpc.status_code', Status.OK);
-            deps.logger.info('gRPC call handled', { ...logFields(name), code: 'OK', duration_ms: elapsedMs(started) });
+            deps.logger.info('gRPC call handled', {
+              ...logFields(name),
+              code: 'OK',
+              duration_ms: elapsedMs(started),
+            });
             return { ok: true, value };
           } catch (thrown) {
             return failed(thrown, span, name, deps.logger, started);

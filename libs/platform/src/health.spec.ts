@@ -25,7 +25,13 @@ describe('Health', () => {
   it('When a non-critical check fails, then it is reported but the service stays ready', async () => {
     const health = new Health();
     health.addReadinessCheck('signing-keys', async () => undefined);
-    health.addReadinessCheck('user-service', async () => { throw new Error('unavailable'); }, { critical: false });
+    health.addReadinessCheck(
+      'user-service',
+      async () => {
+        throw new Error('unavailable');
+      },
+      { critical: false },
+    );
     const report = await health.readiness();
     expect(report.ready).toBe(true);
     expect(report.checks['user-service']).toMatchObject({ ok: false, critical: false, error: 'unavailable' });

@@ -39,7 +39,12 @@ export class Health {
   private stopping = false;
 
   addReadinessCheck(name: string, check: ReadinessCheck, options: ReadinessCheckOptions = {}): void {
-    this.checks.push({ name, check, timeoutMs: options.timeoutMs ?? 2_000, critical: options.critical ?? true });
+    this.checks.push({
+      name,
+      check,
+      timeoutMs: options.timeoutMs ?? 2_000,
+      critical: options.critical ?? true,
+    });
   }
 
   markShuttingDown(): void {
@@ -53,7 +58,10 @@ export class Health {
   async readiness(): Promise<ReadinessReport> {
     const results = await Promise.all(this.checks.map((c) => runCheck(c)));
     const checks = Object.fromEntries(
-      results.map((r, i) => [this.checks[i].name, this.checks[i].critical ? r : { ...r, critical: false as const }]),
+      results.map((r, i) => [
+        this.checks[i].name,
+        this.checks[i].critical ? r : { ...r, critical: false as const },
+      ]),
     );
     if (this.stopping) checks['shutdown'] = { ok: false, duration_ms: 0, error: 'shutting down' };
     const ready = !this.stopping && results.every((r, i) => r.ok || !this.checks[i].critical);

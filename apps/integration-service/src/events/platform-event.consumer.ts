@@ -12,7 +12,10 @@ export const CONSUMER_NAME = 'integration-service.platform-events';
  * Records each platform event once (redeliveries are recognised by event id) in the event log that
  * outbound webhooks and event streams read from.
  */
-export function platformEventConsumer(db: IntegrationDb, logger: Logger): (event: EventEnvelope) => Promise<void> {
+export function platformEventConsumer(
+  db: IntegrationDb,
+  logger: Logger,
+): (event: EventEnvelope) => Promise<void> {
   return idempotent(
     db,
     CONSUMER_NAME,
