@@ -1,18 +1,10 @@
+import { maskUrl } from '@te/platform';
 import { MigrateError } from './errors.js';
+
+export { maskUrl };
 
 /** PostgreSQL truncates longer identifiers, which would make "exists?" checks lie. */
 const MAX_IDENTIFIER_BYTES = 63;
-
-/** Hides the password of a connection URL: postgresql://app:***@db:5432/te_user */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '[unparseable url]';
-  }
-}
 
 /** Masks every password-bearing URL inside free text (engine and driver messages). */
 export function maskSecrets(text: string): string {
