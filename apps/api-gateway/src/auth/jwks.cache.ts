@@ -24,7 +24,8 @@ export interface JwksCacheOptions {
 
 /**
  * The signing keys of user-service, held in memory so tokens are verified locally (no call per
- * request). Only signature keys for the algorithms we accept are kept.
+ * request). Only signature keys are kept; the strategy checks each key's algorithm. A key that cannot
+ * be parsed is skipped (and logged), not allowed to void the others.
  */
 export class JwksCache {
   private keys = new Map<string, { key: KeyObject; alg: string }>();
@@ -64,7 +65,8 @@ export class JwksCache {
   async getKey(kid: string): Promise<{ key: KeyObject; alg: string } | undefined> {
     const known = this.keys.get(kid);
     if (known) return known;
-    if (Date.now() - this.lastRefresh >= (this.options.minRefreshGapMs ?? 30_000)) {
+    // With no keys at all (first load failed), every lookup may retry: nothing could verify anyway.
+    if (this.keys.size === 0 || Date.now() - this.lastRefresh >= (this.options.minRefreshGapMs ?? 30_000)) {
       await this.refresh().catch((error: unknown) =>
         this.options.logger.warn('signing key refresh failed', { err: error }),
       );
@@ -85,7 +87,14 @@ export class JwksCache {
     const next = new Map<string, { key: KeyObject; alg: string }>();
     for (const jwk of jwks) {
       if (!jwk.kid || jwk.use !== 'sig') continue;
-      next.set(jwk.kid, { key: createPublicKey({ key: toNodeJwk(jwk), format: 'jwk' }), alg: jwk.alg });
+      try {
+        next.set(jwk.kid, { key: createPublicKey({ key: toNodeJwk(jwk), format: 'jwk' }), alg: jwk.alg });
+      } catch (error) {
+        this.options.logger.warn('skipping a signing key that cannot be parsed', {
+          kid: jwk.kid,
+          err: error,
+        });
+      }
     }
     this.keys = next;
   }

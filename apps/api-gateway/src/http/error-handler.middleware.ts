@@ -15,8 +15,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
     const appError = fromBodyParser(error) ?? AppError.from(error);
-    if (appError.isInternal || appError.httpStatus >= 500) {
+    if (appError.isInternal) {
       logger.error('request failed', { err: error, code: appError.code });
+    } else if (appError.httpStatus >= 500) {
+      // A peer down or slow: expected during outages, one short line each (no stack traces).
+      logger.warn('request failed: dependency unavailable', {
+        code: appError.code,
+        reason: appError.message,
+      });
     }
     if (appError.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
     sendError(res, appError);

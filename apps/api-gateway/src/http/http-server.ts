@@ -7,7 +7,7 @@ import { authRoutes } from '../routes/auth.routes.js';
 import { userRoutes } from '../routes/users.routes.js';
 import { wellKnownRoutes } from '../routes/well-known.routes.js';
 import { errorHandler, notFound } from './error-handler.middleware.js';
-import { observability } from './observability.middleware.js';
+import { observability, recordRouteBase } from './observability.middleware.js';
 import { requestContext } from './request-context.middleware.js';
 
 export interface HttpAppDeps {
@@ -46,9 +46,9 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     next();
   });
 
-  app.use('/api/v1/auth', authRoutes(deps.users));
-  app.use('/api/v1/users', userRoutes(deps.users, deps.requireAuth));
-  app.use('/.well-known', wellKnownRoutes(deps.users));
+  app.use('/api/v1/auth', recordRouteBase(), authRoutes(deps.users));
+  app.use('/api/v1/users', recordRouteBase(), userRoutes(deps.users, deps.requireAuth));
+  app.use('/.well-known', recordRouteBase(), wellKnownRoutes(deps.users));
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

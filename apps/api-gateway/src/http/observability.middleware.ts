@@ -17,14 +17,16 @@ import {
 export function observability(deps: { logger: Logger; metrics: Metrics }): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
+    // Routers rewrite req.url and req.baseUrl while they run; keep what the client asked for.
+    const path = req.path;
     const parent = extractTraceContext(req.headers);
     const span = tracer().startSpan(
-      `${req.method} ${req.path}`,
+      `${req.method} ${path}`,
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
       parent,
     );
     res.once('finish', () => {
-      const route = routeTemplate(req);
+      const route = routeTemplate(req, res.locals);
       const status = res.statusCode;
       const seconds = (performance.now() - started) / 1000;
       deps.metrics.httpRequestDuration.observe(
@@ -38,7 +40,7 @@ export function observability(deps: { logger: Logger; metrics: Metrics }): Reque
       context.with(trace.setSpan(parent, span), () =>
         deps.logger.log(status >= 500 ? 'error' : 'info', 'request', {
           method: req.method,
-          path: req.path,
+          path,
           route,
           status,
           duration_ms: Math.round(seconds * 10_000) / 10,
@@ -50,8 +52,19 @@ export function observability(deps: { logger: Logger; metrics: Metrics }): Reque
   };
 }
 
-function routeTemplate(req: Request): string {
+/**
+ * Mount routers through this so the route label keeps its mount path: by the time the response
+ * finishes (and in the app-level error handler) Express has already restored `req.baseUrl`.
+ */
+export function recordRouteBase(): RequestHandler {
+  return (req, res, next) => {
+    res.locals.routeBase = req.baseUrl;
+    next();
+  };
+}
+
+function routeTemplate(req: Request, locals: Record<string, unknown>): string {
   const path = req.route?.path;
-  if (typeof path === 'string') return `${req.baseUrl}${path}`;
-  return 'unmatched';
+  if (typeof path !== 'string') return 'unmatched';
+  return `${typeof locals.routeBase === 'string' ? locals.routeBase : req.baseUrl}${path}`;
 }

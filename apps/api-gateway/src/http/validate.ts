@@ -14,10 +14,14 @@ export function validateBody<S extends z.ZodType>(schema: S): RequestHandler {
     const result = schema.safeParse(req.body);
     if (!result.success) {
       throw new AppError('VALIDATION_FAILED', 'Request body is invalid', {
-        fields: result.error.issues.map((issue) => ({
-          field: issue.path.join('.') || '(body)',
-          message: issue.message,
-        })),
+        fields: result.error.issues.flatMap((issue) => {
+          const at = issue.path.join('.');
+          // An unknown key is reported on that key, so clients can point at the offending field.
+          if (issue.code === 'unrecognized_keys') {
+            return issue.keys.map((key) => ({ field: at ? `${at}.${key}` : key, message: 'is not allowed' }));
+          }
+          return [{ field: at || '(body)', message: issue.message }];
+        }),
       });
     }
     req.body = result.data;

@@ -7,20 +7,16 @@ import { presentSession } from './presenters.js';
 
 // Types and sizes only: the email rules and password policy live in user-service, which reports every
 // offending field at once as the same 400 (so a client never fixes one field per round trip).
-const registerBody = z
-  .object({
-    email: z.string().max(320),
-    password: z.string().max(1024),
-    name: z.string().max(400),
-  })
-  .strict();
+// Lone UTF-16 surrogates would silently become U+FFFD on the way to user-service.
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => value.isWellFormed(), { message: 'must be valid Unicode text' });
 
-const loginBody = z
-  .object({
-    email: z.string().max(320),
-    password: z.string().max(1024),
-  })
-  .strict();
+const registerBody = z.object({ email: text(320), password: text(1024), name: text(400) }).strict();
+
+const loginBody = z.object({ email: text(320), password: text(1024) }).strict();
 
 export function authRoutes(users: UserServiceClient): Router {
   const router = Router();
