@@ -18,11 +18,12 @@ module.exports = {
     customExportConditions: ['@te/source', 'node', 'require', 'default'],
   },
   transform: {
-    '^.+\\.(t|j|mj)s$': ['@swc/jest', swcOptions],
+    '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', swcOptions],
   },
-  // ESM-only packages are compiled to CommonJS by swc instead of being skipped.
+  // ESM-only packages, and CommonJS ones that load modules with import(), are compiled to CommonJS
+  // by swc instead of being skipped (Jest runs without --experimental-vm-modules).
   transformIgnorePatterns: [
-    '/node_modules/(?!(jose|openid-client|oauth4webapi|oidc-provider|uuid|@prisma/schema-engine-wasm)/)',
+    '/node_modules/(?!(jose|openid-client|oauth4webapi|oidc-provider|uuid|@prisma/schema-engine-wasm|@opentelemetry/otlp-exporter-base)/)',
   ],
   // Sources import siblings as './x.js' (NodeNext); Jest resolves the .ts file.
   moduleNameMapper: {

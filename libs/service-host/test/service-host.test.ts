@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { createPgAdapter } from '@te/database';
+import { createEvent, enqueueEvent, idempotent, RabbitMqEventBus, type EventEnvelope } from '@te/events';
+import { grpcHealthCheck } from '@te/grpc';
+import { captureLogger, createMetrics, loadConfig } from '@te/platform';
+import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
+import { serviceConfigSchema, ServiceHost } from '../src/index.js';
+import { PrismaClient } from './fixture/generated/prisma/client.js';
+
+const SCHEMA = path.join(__dirname, 'fixture/schema.prisma');
+const QUEUE = 'svchost-test.things';
+
+describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
+  const captured = captureLogger('svchost-test');
+  const received: EventEnvelope[] = [];
+  let slowHandlerMs = 0;
+  let onHandlerStarted: (() => void) | undefined;
+  let env: ServiceTestEnv;
+  let host: ServiceHost;
+  let db: PrismaClient;
+  let ports: { grpcPort: number; opsPort: number };
+
+  beforeAll(async () => {
+    env = await createServiceTestEnv({ schemaPath: SCHEMA, databaseName: 'te_svchost', queues: [QUEUE] });
+    const schema = serviceConfigSchema({
+      name: 'svchost-test',
+      grpcPort: 0,
+      httpPort: 0,
+      database: 'unused',
+    });
+    const config = loadConfig(schema, { ...env.env, LOG_LEVEL: 'debug' });
+    const { adapter, pool } = createPgAdapter({ url: config.DATABASE_URL, applicationName: 'svchost-test' });
+    db = new PrismaClient({ adapter });
+    host = new ServiceHost({ config, database: { db, pool }, logger: captured.logger });
+    host.consume({
+      queue: QUEUE,
+      bindings: ['thing.happened'],
+      handler: idempotent(db, 'svchost-test', async (_tx, event) => {
+        onHandlerStarted?.();
+        if (slowHandlerMs) await new Promise((resolve) => setTimeout(resolve, slowHandlerMs));
+        received.push(event);
+      }),
+    });
+    ports = await host.start();
+  });
+
+  afterAll(async () => {
+    await env?.cleanup();
+  });
+
+  it('When started, then readiness reports its PostgreSQL, Redis and RabbitMQ and gRPC health is SERVING', async () => {
+    const response = await fetch(`http://127.0.0.1:${ports.opsPort}/readyz`);
+    const report = (await response.json()) as { ready: boolean; checks: Record<string, { ok: boolean }> };
+    expect(response.status).toBe(200);
+    expect(Object.keys(report.checks).sort()).toEqual(['postgres', 'rabbitmq', 'redis']);
+    const health = grpcHealthCheck(`127.0.0.1:${ports.grpcPort}`);
+    await expect(health()).resolves.toBeUndefined();
+    health.close();
+  });
+
+  it('When an event is written to the outbox in a transaction, then the relay publishes it and the consumer applies it once', async () => {
+    const event = createEvent({ type: 'thing.happened', source: 'svchost-test', data: { n: 1 } });
+    await db.$transaction(async (tx) => enqueueEvent(tx, event));
+    host.relay.notify();
+
+    await waitFor(() => received.some((e) => e.id === event.id), {
+      timeoutMs: 10_000,
+      description: 'the event',
+    });
+    const outbox = await db.outboxEvent.findUnique({ where: { id: event.id } });
+    expect(outbox?.publishedAt).toBeInstanceOf(Date);
+    expect(await db.processedEvent.count({ where: { eventId: event.id } })).toBe(1);
+  });
+
+  it('When the maintenance job runs, then bookkeeping older than the retention is purged and recent rows stay', async () => {
+    const old = new Date(Date.now() - 8 * 24 * 3600_000);
+    const oldEvent = createEvent({ type: 'thing.happened', source: 'svchost-test', data: {} });
+    const recentEvent = createEvent({ type: 'thing.happened', source: 'svchost-test', data: {} });
+    await db.outboxEvent.create({
+      data: { id: oldEvent.id, type: oldEvent.type, envelope: {}, publishedAt: old, createdAt: old },
+    });
+    await db.outboxEvent.create({
+      data: { id: recentEvent.id, type: recentEvent.type, envelope: {}, publishedAt: new Date() },
+    });
+    await db.processedEvent.create({
+      data: { consumer: 'svchost-test', eventId: oldEvent.id, processedAt: old },
+    });
+
+    expect(await host.scheduler.tick('event-bookkeeping-purge')).toBe(true);
+
+    expect(await db.outboxEvent.findUnique({ where: { id: oldEvent.id } })).toBeNull();
+    expect(await db.outboxEvent.findUnique({ where: { id: recentEvent.id } })).not.toBeNull();
+    expect(await db.processedEvent.count({ where: { eventId: oldEvent.id } })).toBe(0);
+    expect(
+      captured.lines().some((l) => l.message === 'event bookkeeping purged' && Number(l.outbox_rows) >= 1),
+    ).toBe(true);
+  });
+
+  it('When stopped with a handler in flight, then the handler finishes first and everything closes in order', async () => {
+    slowHandlerMs = 500;
+    const publisher = new RabbitMqEventBus({
+      url: env.amqp.url,
+      exchange: env.amqp.exchange,
+      logger: captured.logger,
+      metrics: createMetrics({ service: 'publisher', defaultMetrics: false }),
+      connectionName: 'svchost-publisher',
+    });
+    await publisher.connect();
+    const event = createEvent({ type: 'thing.happened', source: 'svchost-test', data: { slow: true } });
+    const started = new Promise<void>((resolve) => (onHandlerStarted = resolve));
+    await publisher.publish(event);
+    await publisher.close();
+    await started; // the handler is now sleeping: stop() must wait for it
+
+    await host.stop();
+
+    expect(received.some((e) => e.id === event.id)).toBe(true);
+    const closed = captured
+      .lines()
+      .filter((l) => l.message === 'closed')
+      .map((l) => l.step);
+    expect(closed).toEqual([
+      'grpc server (drain in-flight calls)',
+      'scheduler',
+      'outbox relay',
+      'event bus (drain in-flight handlers)',
+      'database',
+      'redis',
+      'ops server',
+    ]);
+    await expect(fetch(`http://127.0.0.1:${ports.opsPort}/healthz`)).rejects.toThrow();
+  });
+});
