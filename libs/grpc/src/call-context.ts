@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Metadata } from '@grpc/grpc-js';
-import type { Principal } from '@te/platform';
+import type { ClientInfo, Principal } from '@te/platform';
 
 /** What a handler knows about the call besides the request message. */
 export interface CallContext {
@@ -8,6 +8,8 @@ export interface CallContext {
   requestId: string;
   /** From `x-te-principal` (set by the gateway after verifying the caller). Also in getRequestContext(). */
   principal?: Principal;
+  /** The public client (IP, user agent) the gateway served, when the call stems from one. */
+  client?: ClientInfo;
   /** The caller's deadline; outgoing calls made inside the handler inherit it (see grpc-client.ts). */
   deadline?: Date;
   /** The raw request metadata. */

@@ -49,6 +49,7 @@ export function clientInterceptor(options: ClientInterceptorOptions): Intercepto
         writeCallMetadata(metadata, {
           requestId: request?.requestId,
           principal: request?.principal,
+          client: request?.client,
           trace: carrier,
         });
         next(metadata, {

@@ -16,6 +16,8 @@ export function toGrpcStatus(error: AppError): StatusObject {
   const metadata = new Metadata();
   metadata.set(MetadataKeys.errorCode, error.code);
   if (error.fields?.length) metadata.set(MetadataKeys.errorFields, asciiJson(error.fields));
+  if (error.retryAfterSeconds !== undefined)
+    metadata.set(MetadataKeys.retryAfter, String(error.retryAfterSeconds));
   return {
     code: error.grpcStatus,
     // INTERNAL never carries its own message: AppError.from() already hides unknown errors, and an
@@ -46,11 +48,14 @@ export function fromGrpcError(error: ServiceError, call: { service: string; meth
       ? 'UNAVAILABLE'
       : codeForGrpcStatus(error.code);
   const fields = fromTrailer && error.metadata ? readFields(error.metadata) : undefined;
+  const retryAfter =
+    fromTrailer && error.metadata ? Number(firstString(error.metadata, MetadataKeys.retryAfter)) : NaN;
   // Only our own servers (they sent the trailer) produce messages meant for the caller.
   const message =
     fromTrailer && !GENERIC_MESSAGES[code] ? error.details : (GENERIC_MESSAGES[code] ?? 'Remote call failed');
   return new AppError(code, message, {
     fields,
+    ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
     details: {
       grpcService: call.service,
       grpcMethod: call.method,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Metadata } from '@grpc/grpc-js';
-import type { Principal } from '@te/platform';
+import type { ClientInfo, Principal } from '@te/platform';
 
 /** Metadata keys our services exchange. gRPC metadata keys are lower-case ASCII. */
 export const MetadataKeys = {
@@ -15,6 +15,11 @@ export const MetadataKeys = {
   errorCode: 'x-te-error-code',
   /** Trailer: JSON list of { field, message } for validation errors. */
   errorFields: 'x-te-error-fields',
+  /** Trailer: seconds until a RATE_LIMITED caller may retry. */
+  retryAfter: 'x-te-retry-after',
+  /** The public client's address and user agent, as the gateway saw them (audit, throttling). */
+  clientIp: 'x-te-client-ip',
+  userAgent: 'x-te-user-agent',
 } as const;
 
 // Accept a caller's request id only if it is short and harmless in logs; otherwise mint our own.
@@ -56,23 +61,44 @@ export function decodePrincipal(value: string): Principal | undefined {
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { userId, roles, scopes, authMethod } = parsed as Record<string, unknown>;
+  const { userId, roles, scopes, authMethod, sessionId, apiKeyId } = parsed as Record<string, unknown>;
   if (typeof userId !== 'string' || userId === '') return undefined;
   if (!isStringArray(roles) || !isStringArray(scopes)) return undefined;
-  if (authMethod !== undefined && typeof authMethod !== 'string') return undefined;
-  return authMethod === undefined ? { userId, roles, scopes } : { userId, roles, scopes, authMethod };
+  const optional = { authMethod, sessionId, apiKeyId };
+  if (Object.values(optional).some((value) => value !== undefined && typeof value !== 'string'))
+    return undefined;
+  const principal: Principal = { userId, roles, scopes };
+  for (const [key, value] of Object.entries(optional)) {
+    if (typeof value === 'string') principal[key as keyof typeof optional] = value;
+  }
+  return principal;
+}
+
+/** The client info the gateway forwarded; values are bounded so metadata cannot bloat logs or rows. */
+export function readClientInfo(metadata: Metadata): ClientInfo | undefined {
+  const ip = firstString(metadata, MetadataKeys.clientIp)?.slice(0, 64);
+  const userAgent = firstString(metadata, MetadataKeys.userAgent)?.slice(0, 512);
+  if (!ip && !userAgent) return undefined;
+  return { ...(ip ? { ip } : {}), ...(userAgent ? { userAgent } : {}) };
 }
 
 /** The outgoing metadata of a call made on behalf of the given request. */
 export function writeCallMetadata(
   metadata: Metadata,
-  values: { requestId?: string; principal?: Principal; trace?: Record<string, string> },
+  values: { requestId?: string; principal?: Principal; client?: ClientInfo; trace?: Record<string, string> },
 ): void {
   if (values.requestId && !metadata.get(MetadataKeys.requestId).length) {
     metadata.set(MetadataKeys.requestId, values.requestId);
   }
   if (values.principal && !metadata.get(MetadataKeys.principal).length) {
     metadata.set(MetadataKeys.principal, encodePrincipal(values.principal));
+  }
+  if (values.client?.ip && !metadata.get(MetadataKeys.clientIp).length) {
+    metadata.set(MetadataKeys.clientIp, values.client.ip);
+  }
+  if (values.client?.userAgent && !metadata.get(MetadataKeys.userAgent).length) {
+    // Metadata values must be printable ASCII.
+    metadata.set(MetadataKeys.userAgent, values.client.userAgent.replace(/[^\x20-\x7e]/g, '?'));
   }
   for (const [key, value] of Object.entries(values.trace ?? {})) metadata.set(key, value);
 }

@@ -13,7 +13,7 @@ import {
 } from '@te/platform';
 import { runInInboundCall, type CallContext } from './call-context.js';
 import { grpcStatusName, toGrpcStatus } from './error-mapping.js';
-import { readPrincipal, readRequestId, readTraceCarrier } from './metadata.js';
+import { readClientInfo, readPrincipal, readRequestId, readTraceCarrier } from './metadata.js';
 import { parseMethodPath, type MethodName } from './method-path.js';
 
 export interface ServerCallDeps {
@@ -68,11 +68,19 @@ export async function runServerCall<T>(
   const abort = new AbortController();
   const onCancelled = () => abort.abort(new Error('gRPC call cancelled'));
   call.once('cancelled', onCancelled);
-  const ctx: CallContext = { requestId, principal, deadline, metadata: call.metadata, signal: abort.signal };
+  const client = readClientInfo(call.metadata);
+  const ctx: CallContext = {
+    requestId,
+    principal,
+    client,
+    deadline,
+    metadata: call.metadata,
+    signal: abort.signal,
+  };
   const parent = extractTraceContext(readTraceCarrier(call.metadata));
   const attributes = { 'rpc.system': 'grpc', 'rpc.service': name.service, 'rpc.method': name.method };
 
-  const outcome = await runWithRequestContext({ requestId, principal }, () =>
+  const outcome = await runWithRequestContext({ requestId, principal, client }, () =>
     runInInboundCall({ deadline }, () =>
       withSpan(
         `${name.service}/${name.method}`,

@@ -39,6 +39,21 @@ describe('Errors across the wire', () => {
     expect(error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'Invalid registration', fields });
   });
 
+  it('When a call is rate limited, then RATE_LIMITED comes back with its retry-after', async () => {
+    harness = await startUserService({
+      async Login() {
+        throw new AppError('RATE_LIMITED', 'Too many sign-in attempts', { retryAfterSeconds: 42.3 });
+      },
+    });
+
+    await expect(
+      callUnary(harness.client, 'Login', { email: 'a@b.io', password: 'x' }),
+    ).rejects.toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: 43,
+    });
+  });
+
   it('When two codes share a gRPC status, then the trailer keeps them apart (BAD_REQUEST stays BAD_REQUEST)', async () => {
     harness = await startUserService({
       async GetUser() {

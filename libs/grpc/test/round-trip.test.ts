@@ -55,9 +55,16 @@ describe('UserService over gRPC', () => {
         return { user: { id: request.id } };
       },
     });
-    const principal = { userId: 'u42', roles: ['admin'], scopes: ['users:read'], authMethod: 'jwt' };
+    const principal = {
+      userId: 'u42',
+      roles: ['admin'],
+      scopes: ['users:read'],
+      authMethod: 'jwt',
+      sessionId: 's-9',
+    };
+    const publicClient = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11) ünïcode' };
 
-    const caller = await runWithRequestContext({ requestId: 'req-123', principal }, () =>
+    const caller = await runWithRequestContext({ requestId: 'req-123', principal, client: publicClient }, () =>
       withSpan('caller', {}, async (span) => {
         await callUnary(harness.client, 'GetUser', { id: 'u42' });
         return span.spanContext();
@@ -66,6 +73,8 @@ describe('UserService over gRPC', () => {
 
     expect(seen?.ctx.requestId).toBe('req-123');
     expect(seen?.ctx.principal).toEqual(principal);
+    // The public client's address and user agent cross as ASCII-safe metadata.
+    expect(seen?.ctx.client).toEqual({ ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11) ?n?code' });
     expect(seen?.ctx.deadline).toBeInstanceOf(Date);
     expect(seen?.traceId).toBe(caller.traceId);
     // caller span → client span → server span, linked through the traceparent metadata.

@@ -49,12 +49,15 @@ export interface AppErrorOptions {
   fields?: FieldError[];
   details?: Record<string, unknown>;
   cause?: unknown;
+  /** For RATE_LIMITED: when the caller may try again (HTTP `Retry-After`). */
+  retryAfterSeconds?: number;
 }
 
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly fields?: FieldError[];
   readonly details?: Record<string, unknown>;
+  readonly retryAfterSeconds?: number;
 
   constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -62,6 +65,8 @@ export class AppError extends Error {
     this.code = code;
     if (options.fields?.length) this.fields = options.fields;
     if (options.details) this.details = options.details;
+    if (options.retryAfterSeconds !== undefined)
+      this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
   }
 
   get httpStatus(): number {

@@ -7,11 +7,22 @@ export interface Principal {
   scopes: string[];
   /** How the caller authenticated: 'jwt', 'api_key', ... */
   authMethod?: string;
+  /** The sign-in session (refresh-token family) an access token belongs to. */
+  sessionId?: string;
+  /** The API key used, when authMethod is 'api_key'. */
+  apiKeyId?: string;
+}
+
+/** Who is at the other end of the public connection, as the gateway saw it (for audit and throttling). */
+export interface ClientInfo {
+  ip?: string;
+  userAgent?: string;
 }
 
 export interface RequestContext {
   requestId: string;
   principal?: Principal;
+  client?: ClientInfo;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -71,6 +71,16 @@ describe('error handler', () => {
     expect(logs.text()).toBe('');
   });
 
+  test('When the error is RATE_LIMITED, then the answer is 429 with Retry-After', () => {
+    const { statusCode, headers, body } = handle(
+      new AppError('RATE_LIMITED', 'Too many attempts', { retryAfterSeconds: 30 }),
+    );
+
+    expect(statusCode).toBe(429);
+    expect(headers['retry-after']).toBe('30');
+    expect(body?.error?.code).toBe('RATE_LIMITED');
+  });
+
   test('When the error is UNAUTHENTICATED, then the answer carries WWW-Authenticate: Bearer', () => {
     const { statusCode, headers } = handle(
       new AppError('UNAUTHENTICATED', 'A valid access token is required'),

@@ -25,6 +25,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
     }
     if (appError.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
+    if (appError.retryAfterSeconds !== undefined)
+      res.setHeader('Retry-After', String(appError.retryAfterSeconds));
     sendError(res, appError);
   };
 }

@@ -14,6 +14,8 @@ export function requestContext(): RequestHandler {
     const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    runWithRequestContext({ requestId }, () => next());
+    // req.ip honours the 'trust proxy' setting (the real client behind our load balancer).
+    const client = { ip: req.ip, userAgent: req.get('user-agent') };
+    runWithRequestContext({ requestId, client }, () => next());
   };
 }
