@@ -64,11 +64,13 @@ describe('UserService over gRPC', () => {
     };
     const publicClient = { ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (X11) ünïcode' };
 
-    const caller = await runWithRequestContext({ requestId: 'req-123', principal, client: publicClient }, () =>
-      withSpan('caller', {}, async (span) => {
-        await callUnary(harness.client, 'GetUser', { id: 'u42' });
-        return span.spanContext();
-      }),
+    const caller = await runWithRequestContext(
+      { requestId: 'req-123', principal, client: publicClient },
+      () =>
+        withSpan('caller', {}, async (span) => {
+          await callUnary(harness.client, 'GetUser', { id: 'u42' });
+          return span.spanContext();
+        }),
     );
 
     expect(seen?.ctx.requestId).toBe('req-123');
