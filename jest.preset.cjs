@@ -31,4 +31,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   clearMocks: true,
+  // On CI a handle left open after the last test (a wedged broker's socket, say) must not keep the
+  // run alive until CI's own time limit; locally Jest still reports such handles instead of exiting.
+  forceExit: process.env.CI === 'true',
 };

@@ -1,17 +1,25 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RabbitMqEventBus } from '@te/events';
 import { grpcHealthCheck } from '@te/grpc';
 import {
   closeInOrder,
+  closeRedis,
   createLogger,
   createMetrics,
   createOpsServer,
+  createRedis,
   Health,
+  redisReadinessCheck,
   type Logger,
 } from '@te/platform';
+import { ApiKeyCache } from './auth/api-key.cache.js';
+import { createApiKeyStrategy, exceptApiKeys, resolveWithUserService } from './auth/api-key.strategy.js';
 import { createJwtStrategy } from './auth/jwt.strategy.js';
 import { JwksCache } from './auth/jwks.cache.js';
-import { requireAuth } from './auth/require-auth.middleware.js';
+import { createRequireAuth } from './auth/require-auth.middleware.js';
+import { SessionRevocations } from './auth/session-revocations.js';
+import { sessionRevokedSubscription } from './auth/session-revoked.consumer.js';
 import { createUserServiceClient } from './clients/user-service.client.js';
 import type { GatewayConfig } from './config.js';
 import { createHttpApp } from './http/http-server.js';
@@ -34,16 +42,53 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     metrics,
     deadlineMs: config.GRPC_DEADLINE_MS,
   });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    logger,
+    name: config.SERVICE_NAME,
+  });
+  health.addReadinessCheck('redis', redisReadinessCheck(redis));
   const userServiceHealth = grpcHealthCheck(config.USER_SERVICE_ADDR);
   // Reported, not deciding: while user-service is down the gateway still answers (503 in the envelope).
   health.addReadinessCheck('user-service', userServiceHealth, { critical: false });
 
-  const jwks = new JwksCache({ fetchKeys: async () => (await users.getJwks()).keys ?? [], logger });
+  // Revoked sessions (logout, password change, refresh-token reuse, account deletion), shared by every
+  // replica in Redis; fed by the routes that end sessions and by user-service's `session.revoked`.
+  const revocations = new SessionRevocations(redis);
+  const bus = new RabbitMqEventBus({
+    url: config.AMQP_URL,
+    exchange: config.AMQP_EXCHANGE,
+    queuePrefix: config.AMQP_QUEUE_PREFIX,
+    logger,
+    metrics,
+    connectionName: config.SERVICE_NAME,
+  });
+  // Reported, not deciding: tokens keep verifying while the broker is away (events wait in the outbox).
+  health.addReadinessCheck('rabbitmq', bus.readinessCheck(), { critical: false });
+
+  const jwks = new JwksCache({
+    fetchKeys: async () => (await users.getJwks()).keys ?? [],
+    logger,
+    refreshIntervalMs: config.JWKS_REFRESH_SECONDS * 1000,
+  });
   health.addReadinessCheck('signing-keys', () => jwks.ensureLoaded());
-  const strategy = createJwtStrategy(jwks, {
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  const strategy = createJwtStrategy(
+    jwks,
+    {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+    revocations,
+  );
+
+  // API keys (`X-API-Key` or `Authorization: Bearer tek_…`), resolved by user-service, cached briefly.
+  const apiKeyCache = new ApiKeyCache({
+    resolve: resolveWithUserService(users),
+    maxEntries: config.API_KEY_CACHE_MAX_ENTRIES,
+    maxTtlMs: config.API_KEY_CACHE_MAX_TTL_SECONDS * 1000,
+    negativeTtlMs: config.API_KEY_NEGATIVE_CACHE_SECONDS * 1000,
   });
 
   const app = createHttpApp({
@@ -51,7 +96,12 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     metrics,
     health,
     users,
-    requireAuth: requireAuth(strategy),
+    requireAuth: createRequireAuth([
+      ['jwt', exceptApiKeys(strategy)],
+      ['api-key', createApiKeyStrategy(apiKeyCache)],
+    ]),
+    apiKeyCache,
+    revocations,
     corsOrigins: config.CORS_ORIGINS,
     jsonBodyLimit: config.JSON_BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
@@ -64,6 +114,9 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     health,
     logger,
     async start() {
+      await redis.connect();
+      await bus.connect();
+      await bus.subscribe(sessionRevokedSubscription(revocations, logger));
       await jwks.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -82,6 +135,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
       await closeInOrder(logger, [
         ['http server (drain in-flight requests)', () => closeHttpServer(server)],
         ['signing key refresh', async () => jwks.stop()],
+        ['event bus (drain in-flight handlers)', () => bus.close()],
         [
           'user-service client',
           async () => {
@@ -89,6 +143,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
             userServiceHealth.close();
           },
         ],
+        ['redis', () => closeRedis(redis)],
         ['ops server', () => ops.stop()],
       ]);
     },

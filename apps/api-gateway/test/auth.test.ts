@@ -8,18 +8,29 @@ import {
   type RunningGateway,
   type Session,
 } from './support/gateway.harness.js';
-import { decodeToken, ecKey, ecKeyFromPem, makeToken, nowSeconds, withPayload } from './support/tokens.js';
+import {
+  decodeToken,
+  ecKey,
+  makeToken,
+  nowSeconds,
+  rsaKey,
+  withPayload,
+  type TestKey,
+} from './support/tokens.js';
 import { JWT_AUDIENCE, JWT_ISSUER, UserServiceProcess } from './support/user-service.process.js';
 
 // Real user-service process (own database) + the gateway in this process; tokens really signed and verified.
 let userService: UserServiceProcess | undefined;
 let gateway: RunningGateway;
+/** The key user-service signs with, read (and decrypted) from its key ring. */
+let ringKey: TestKey;
 const settings = { issuer: JWT_ISSUER, audience: JWT_AUDIENCE };
 
 beforeAll(async () => {
   userService = await UserServiceProcess.create();
   await userService.start();
   gateway = await startGateway(userService.address);
+  ringKey = await userService.signingKey();
 }, 180_000);
 
 afterAll(async () => {
@@ -64,13 +75,20 @@ describe('register', () => {
       email: credentials.email.toLowerCase(),
       name: credentials.name,
       roles: ['user'],
+      locale: 'en',
+      preferences: {},
       created_at: expect.stringMatching(ISO_TIMESTAMP),
     });
     expect(session.token_type).toBe('Bearer');
     expect(session.expires_in).toBe(900);
+    expect(session.refresh_token).toMatch(/^rt_[A-Za-z0-9_-]{43}$/);
+    expect(session.refresh_token_expires_in).toBe(14 * 24 * 3600);
+    expect(session.session_id).toMatch(UUID);
+    expect(headers.get('cache-control')).toBe('no-store');
+    expect(headers.get('pragma')).toBe('no-cache');
 
     const { header, claims } = decodeToken(session.access_token);
-    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: expect.any(String) });
+    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: ringKey.kid });
     const jwk = (await publishedKeys()).find((key) => key['kid'] === header['kid']);
     expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(jwk).not.toHaveProperty('d');
@@ -90,6 +108,7 @@ describe('register', () => {
       iat: expect.any(Number),
       exp: expect.any(Number),
       jti: expect.stringMatching(UUID),
+      sid: session.session_id,
       roles: ['user'],
       scope: expect.any(String),
     });
@@ -165,6 +184,9 @@ describe('login', () => {
     expect(headers.get('cache-control')).toBe('no-store');
     expect(body.data).toMatchObject({ user: registered.data!.user, token_type: 'Bearer', expires_in: 900 });
     expect(body.data!.access_token).not.toBe(registered.data!.access_token);
+    // Every sign-in opens its own session.
+    expect(body.data!.session_id).not.toBe(registered.data!.session_id);
+    expect(body.data!.refresh_token).not.toBe(registered.data!.refresh_token);
     const profile = await me(`Bearer ${body.data!.access_token}`);
     expect(profile.status).toBe(200);
   });
@@ -200,12 +222,11 @@ describe('GET /api/v1/users/me', () => {
     expect(body).toMatchObject({ success: true, error: null, data: { user: registered.data!.user } });
   });
 
-  test('When a token is minted with user-service’s key for a registered user, then it is accepted (control for the cases below)', async () => {
+  test('When a token is minted with user-service’s ring key for a registered user, then it is accepted (control for the cases below)', async () => {
     const { body: registered } = await register(gateway.baseUrl, newCredentials('control'));
-    const key = ecKeyFromPem(userService!.signingKeyPem);
 
     const { status, body } = await me(
-      `Bearer ${makeToken(key, settings, { claims: { sub: registered.data!.user.id } })}`,
+      `Bearer ${makeToken(ringKey, settings, { claims: { sub: registered.data!.user.id } })}`,
     );
 
     expect(status).toBe(200);
@@ -233,16 +254,76 @@ describe('GET /api/v1/users/me', () => {
     [
       'a token signed by user-service’s key that expired beyond the clock tolerance',
       (session) => {
-        const key = ecKeyFromPem(userService!.signingKeyPem);
         const now = nowSeconds();
-        return `Bearer ${makeToken(key, settings, { claims: { sub: session.user.id, iat: now - 3600, exp: now - 120 } })}`;
+        return `Bearer ${makeToken(ringKey, settings, { claims: { sub: session.user.id, iat: now - 3600, exp: now - 120 } })}`;
       },
     ],
     [
       'a token signed by user-service’s key for another audience',
+      (session) =>
+        `Bearer ${makeToken(ringKey, { ...settings, audience: 'another-api' }, { claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'a token signed by user-service’s key from another issuer',
+      (session) =>
+        `Bearer ${makeToken(ringKey, { ...settings, issuer: 'https://attacker.example' }, { claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'alg none with the ring’s kid and no signature',
+      (session) =>
+        `Bearer ${makeToken(ringKey, settings, { header: { alg: 'none' }, signWith: 'none', claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'HS256 keyed with the ring’s public key (key confusion)',
       (session) => {
-        const key = ecKeyFromPem(userService!.signingKeyPem);
-        return `Bearer ${makeToken(key, { ...settings, audience: 'another-api' }, { claims: { sub: session.user.id } })}`;
+        const pem = ringKey.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+        return `Bearer ${makeToken(ringKey, settings, { header: { alg: 'HS256' }, signWith: { hs256Secret: pem }, claims: { sub: session.user.id } })}`;
+      },
+    ],
+    [
+      'HS256 keyed with the published JWK’s coordinates',
+      (session) =>
+        `Bearer ${makeToken(ringKey, settings, { header: { alg: 'HS256' }, signWith: { hs256Secret: JSON.stringify(ringKey.jwk) }, claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'RS256 by an attacker’s key claiming the ring’s kid',
+      (session) =>
+        `Bearer ${makeToken({ ...rsaKey(), kid: ringKey.kid }, settings, { claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'a jku header pointing at an attacker’s JWKS (signed with the attacker’s key)',
+      (session) =>
+        `Bearer ${makeToken(ecKey(), settings, { header: { jku: 'https://attacker.example/jwks.json' }, claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'an x5u header even on a token the ring’s key signed',
+      (session) =>
+        `Bearer ${makeToken(ringKey, settings, { header: { x5u: 'https://attacker.example/cert.pem' }, claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'an embedded jwk of the attacker’s key',
+      (session) => {
+        const attacker = ecKey(ringKey.kid);
+        return `Bearer ${makeToken(attacker, settings, { header: { jwk: attacker.jwk }, claims: { sub: session.user.id } })}`;
+      },
+    ],
+    [
+      'typ JWT (an ID token or other JWT, not an access token)',
+      (session) =>
+        `Bearer ${makeToken(ringKey, settings, { header: { typ: 'JWT' }, claims: { sub: session.user.id } })}`,
+    ],
+    [
+      'a token of the ring’s key without a session id',
+      (session) =>
+        `Bearer ${makeToken(ringKey, settings, { claims: { sub: session.user.id, sid: undefined } })}`,
+    ],
+    [
+      'a real access token with one signature byte changed',
+      (session) => {
+        const [header, payload, signature] = session.access_token.split('.');
+        const bytes = Buffer.from(signature, 'base64url');
+        bytes[10] ^= 0x01;
+        return `Bearer ${header}.${payload}.${bytes.toString('base64url')}`;
       },
     ],
   ];
@@ -259,14 +340,14 @@ describe('GET /api/v1/users/me', () => {
       expect(body).toMatchObject({
         success: false,
         data: null,
-        error: { code: 'UNAUTHENTICATED', message: 'A valid access token is required' },
+        error: { code: 'UNAUTHENTICATED', message: 'A valid access token or API key is required' },
         metadata: { request_id: headers.get('x-request-id') },
       });
     },
   );
 });
 
-test('When users register, log in and call the API, then neither passwords nor tokens appear in any log', async () => {
+test('When users register, log in, refresh and call the API, then neither passwords nor tokens appear in any log', async () => {
   const credentials = newCredentials('secret');
   const { body: registered } = await register(gateway.baseUrl, credentials);
   const login = await call<Session>(gateway.baseUrl, 'POST', '/api/v1/auth/login', {
@@ -276,8 +357,21 @@ test('When users register, log in and call the API, then neither passwords nor t
     json: { email: credentials.email, password: `${credentials.password}-wrong` },
   });
   await me(`Bearer ${login.body.data!.access_token}`);
+  const refreshed = await call<Session>(gateway.baseUrl, 'POST', '/api/v1/auth/refresh', {
+    json: { refresh_token: login.body.data!.refresh_token },
+  });
+  expect(refreshed.status).toBe(200);
 
-  const tokens = [registered.data!.access_token, login.body.data!.access_token];
+  const tokens = [
+    registered.data!.access_token,
+    login.body.data!.access_token,
+    refreshed.body.data!.access_token,
+  ];
+  const refreshTokens = [
+    registered.data!.refresh_token,
+    login.body.data!.refresh_token,
+    refreshed.body.data!.refresh_token,
+  ];
   const gatewayLog = gateway.logs.text();
   const userServiceLog = userService!.service.output();
   // The logs did record these calls (the assertions below are not vacuous).
@@ -297,5 +391,6 @@ test('When users register, log in and call the API, then neither passwords nor t
       expect(log).not.toContain(token);
       expect(log).not.toContain(token.split('.')[2]); // not even the signature
     }
+    for (const refreshToken of refreshTokens) expect(log).not.toContain(refreshToken.slice(3));
   }
 });

@@ -165,13 +165,15 @@ describe('probes', () => {
     expect(text).not.toContain('user-service');
   });
 
-  test('When the ops /readyz is probed, then it lists user-service (reported, not deciding) and signing-keys', async () => {
+  test('When the ops /readyz is probed, then it lists Redis and signing-keys (deciding), user-service and RabbitMQ (reported only)', async () => {
     const response = await get(`${gateway.opsUrl}/readyz`);
 
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       ready: true,
       checks: {
+        redis: { ok: true, duration_ms: expect.any(Number) },
+        rabbitmq: { ok: true, critical: false, duration_ms: expect.any(Number) },
         'user-service': { ok: true, critical: false, duration_ms: expect.any(Number) },
         'signing-keys': { ok: true, duration_ms: expect.any(Number) },
       },

@@ -240,3 +240,42 @@ test('When all sorts of hostile input arrive, then the answer is always an envel
   // account is created (and logs in) as "\ufffd@example.com". Not well-formed input, silently altered.
   expect(outcomes.filter((o) => o.status >= 400).length).toBeGreaterThanOrEqual(outcomes.length - 2);
 });
+
+test('When the session and password endpoints get hostile bodies, then every answer is a 4xx envelope naming what is wrong', async () => {
+  const { body: registered } = await register(gateway.baseUrl, newCredentials('hostile-session'));
+  const auth = { authorization: `Bearer ${registered.data!.access_token}` };
+  const json = { 'content-type': 'application/json' };
+  const cases: [path: string, rawBody: string, headers: Record<string, string>][] = [
+    ['/api/v1/auth/refresh', '{}', json],
+    ['/api/v1/auth/refresh', '{"refresh_token":null}', json],
+    ['/api/v1/auth/refresh', `{"refresh_token":"${'r'.repeat(5000)}"}`, json],
+    ['/api/v1/auth/refresh', '{"refresh_token":["rt_a"]}', json],
+    ['/api/v1/auth/refresh', '{"refresh_token":"rt_x","__proto__":{"admin":true}}', json],
+    ['/api/v1/auth/refresh', 'refresh_token=rt_x', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['/api/v1/auth/logout', '[1,2,3]', { ...json, ...auth }],
+    ['/api/v1/auth/logout-all', '{"all":false}', { ...json, ...auth }],
+    ['/api/v1/users/me/password', '{}', { ...json, ...auth }],
+    ['/api/v1/users/me/password', '{"current_password":1,"new_password":2}', { ...json, ...auth }],
+    ['/api/v1/users/me/password', '{"current_password":"\\ud800","new_password":"x"}', { ...json, ...auth }],
+    [
+      '/api/v1/users/me/password',
+      `{"current_password":"a","new_password":"${'p'.repeat(2000)}"}`,
+      { ...json, ...auth },
+    ],
+  ];
+
+  for (const [path, rawBody, headers] of cases) {
+    const { status, body } = await post(path, rawBody, headers);
+    expect({ path, rawBody: rawBody.slice(0, 60), status, success: body.success }).toEqual({
+      path,
+      rawBody: rawBody.slice(0, 60),
+      status: expect.any(Number),
+      success: false,
+    });
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(status).toBeLessThan(500);
+    if (status === 400) expect(body.error?.fields?.length).toBeGreaterThan(0);
+  }
+  // None of it ended the session.
+  expect((await call(gateway.baseUrl, 'GET', '/api/v1/users/me', { headers: auth })).status).toBe(200);
+});

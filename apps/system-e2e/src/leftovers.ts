@@ -55,7 +55,7 @@ async function redisKeysLeft(url: string | undefined, prefix: string): Promise<s
 }
 
 async function brokerObjectsLeft(amqp: TestAmqp, queues: string[]): Promise<string[]> {
-  const connection = await connect(amqp.url);
+  const connection = await connect(amqp.url, { timeout: 10_000 });
   const found: string[] = [];
   try {
     if (await brokerHas(connection, (channel) => channel.checkExchange(amqp.exchange))) {

@@ -18,7 +18,7 @@ const LOG_DIR = path.resolve(__dirname, '../tmp/logs');
 
 /** The four backend services, in the order they are listed in docs/architecture.md. */
 export const BACKENDS = [
-  { name: 'user-service', database: 'te_user', queues: [] },
+  { name: 'user-service', database: 'te_user', queues: ['user-service.usage'] },
   { name: 'context-service', database: 'te_context', queues: [] },
   { name: 'ai-gateway-service', database: 'te_ai_gateway', queues: [] },
   {
@@ -27,6 +27,9 @@ export const BACKENDS = [
     queues: ['integration-service.platform-events'],
   },
 ] as const;
+
+/** The gateway's own queue: session.revoked for its revocation list. */
+const GATEWAY_QUEUES = ['api-gateway.session-revocations'];
 
 export type BackendName = (typeof BACKENDS)[number]['name'];
 export type ServiceName = BackendName | 'api-gateway';
@@ -91,7 +94,7 @@ export class SystemStack {
         if (env.database) this.databaseNames.push(env.database.name);
       }),
     );
-    this.envs.set('api-gateway', await createServiceTestEnv({ amqp: this.amqp }));
+    this.envs.set('api-gateway', await createServiceTestEnv({ amqp: this.amqp, queues: GATEWAY_QUEUES }));
 
     // Backends first (in parallel: they do not call each other at start-up), the gateway last: its
     // readiness needs user-service's gRPC health and signing keys.
@@ -253,7 +256,7 @@ export class SystemStack {
       redisUrl: gateway?.['REDIS_URL'],
       redisPrefix: gateway?.['REDIS_KEY_PREFIX'],
       amqp: this.amqp,
-      queues: BACKENDS.flatMap((backend) => [...backend.queues]),
+      queues: [...BACKENDS.flatMap((backend) => [...backend.queues]), ...GATEWAY_QUEUES],
     });
   }
 

@@ -93,11 +93,16 @@ describe('Registration through the gateway', () => {
           email: account.email,
           name: account.name,
           roles: ['user'],
+          locale: 'en',
+          preferences: {},
           created_at: expect.stringMatching(ISO_TIME),
         },
         access_token: expect.stringMatching(JWT),
         token_type: 'Bearer',
         expires_in: 900,
+        refresh_token: expect.stringMatching(/^rt_[A-Za-z0-9_-]{43}$/),
+        refresh_token_expires_in: 14 * 24 * 3600,
+        session_id: expect.stringMatching(UUID),
       },
       error: null,
       metadata: { timestamp: expect.stringMatching(ISO_TIME), request_id: requestId },
@@ -273,7 +278,7 @@ describe('Login and the current user', () => {
 
 describe('Operations endpoints of every process', () => {
   it.each(BACKENDS.map((backend) => backend.name))(
-    'When %s runs, then /readyz is 200 with postgres, redis and rabbitmq ok, and grpc.health.v1 Check answers SERVING',
+    'When %s runs, then /readyz is 200 with postgres, redis and rabbitmq ok (user-service: its signing keys too), and grpc.health.v1 Check answers SERVING',
     async (name) => {
       const response = await fetch(stack.opsUrl(name, '/readyz'));
       expect(response.status).toBe(200);
@@ -283,6 +288,7 @@ describe('Operations endpoints of every process', () => {
           postgres: expect.objectContaining({ ok: true }),
           redis: expect.objectContaining({ ok: true }),
           rabbitmq: expect.objectContaining({ ok: true }),
+          ...(name === 'user-service' && { 'signing-keys': expect.objectContaining({ ok: true }) }),
         },
       });
 
@@ -295,7 +301,7 @@ describe('Operations endpoints of every process', () => {
     },
   );
 
-  it('When the gateway runs, then its ops /readyz is 200 with user-service and signing-keys ok, and the public /readyz gives no details', async () => {
+  it('When the gateway runs, then its ops /readyz is 200 with user-service, signing-keys, redis and rabbitmq (not critical) ok, and the public /readyz gives no details', async () => {
     const ops = await fetch(stack.opsUrl('api-gateway', '/readyz'));
     expect(ops.status).toBe(200);
     expect(await ops.json()).toEqual({
@@ -303,6 +309,8 @@ describe('Operations endpoints of every process', () => {
       checks: {
         'user-service': expect.objectContaining({ ok: true }),
         'signing-keys': expect.objectContaining({ ok: true }),
+        redis: expect.objectContaining({ ok: true }),
+        rabbitmq: expect.objectContaining({ ok: true, critical: false }),
       },
     });
 

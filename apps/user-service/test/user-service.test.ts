@@ -10,10 +10,12 @@ import { createUserServiceApp } from '../src/app.js';
 import { Argon2PasswordHasher, OWASP_MINIMUM } from '../src/auth/argon2.password-hasher.js';
 import { loadUserServiceConfig } from '../src/config.js';
 import type { UserRegisteredData } from '../src/domain/user.js';
+import { USAGE_QUEUE } from '../src/events/inference-completed.consumer.js';
 
 const SCHEMA = path.join(__dirname, '../prisma/schema.prisma');
 const PASSWORD = 'correct horse battery staple';
 const TEST_QUEUE = 'user-service-test.user-events';
+const ADMIN_EMAIL = `operator.${Date.now()}.${Math.random().toString(36).slice(2, 8)}@example.com`;
 
 describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () => {
   let env: ServiceTestEnv;
@@ -26,11 +28,22 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
   let opsPort = 0;
 
   beforeAll(async () => {
-    env = await createServiceTestEnv({ schemaPath: SCHEMA, databaseName: 'te_user', queues: [TEST_QUEUE] });
-    // Stronger than the minimum, so logins of hashes made at the minimum are upgraded (rehash test).
-    app = createUserServiceApp(loadUserServiceConfig({ ...env.env, ARGON2_TIME_COST: '3' }), {
-      logger: captured.logger,
+    env = await createServiceTestEnv({
+      schemaPath: SCHEMA,
+      databaseName: 'te_user',
+      queues: [TEST_QUEUE, USAGE_QUEUE], // USAGE_QUEUE: the service's own consumer, removed at cleanup
     });
+    // Stronger than the minimum, so logins of hashes made at the minimum are upgraded (rehash test).
+    app = createUserServiceApp(
+      loadUserServiceConfig({
+        ...env.env,
+        ARGON2_TIME_COST: '3',
+        ADMIN_EMAILS: `other@example.com,${ADMIN_EMAIL}`,
+      }),
+      {
+        logger: captured.logger,
+      },
+    );
     const ports = await app.start();
     opsPort = ports.opsPort;
     client = createGrpcClient(loadProtos().te.user.v1.UserService, `127.0.0.1:${ports.grpcPort}`, {
@@ -54,7 +67,8 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
         events.push(event);
       },
     });
-  });
+    // Migrating a fresh database takes a few seconds on a loaded machine (other suites run in parallel).
+  }, 60_000);
 
   afterAll(async () => {
     client?.close();
@@ -89,6 +103,13 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
       roles: ['user'],
     });
     expect(response.accessToken?.tokenType).toBe('Bearer');
+    // Registration signs in: a session with its first refresh token, and the same access token.
+    expect(response.session).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      accessToken: response.accessToken,
+      refreshToken: expect.stringMatching(/^rt_[A-Za-z0-9_-]{43}$/),
+      refreshTokenExpiresIn: 14 * 24 * 3600,
+    });
     const { rows } = await db.query('SELECT email, password_hash FROM users WHERE id = $1', [
       response.user!.id,
     ]);
@@ -153,11 +174,16 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
   it('When a user logs in, then the token verifies with the key GetJwks publishes and carries the user', async () => {
     const email = uniqueEmail('login');
     const { user } = await register(email);
-    const { accessToken, user: loggedIn } = await callUnary(client, 'Login', {
+    const {
+      accessToken,
+      user: loggedIn,
+      session,
+    } = await callUnary(client, 'Login', {
       email: ` ${email.toUpperCase()}`,
       password: PASSWORD,
     });
     expect(loggedIn?.id).toBe(user!.id);
+    expect(session?.accessToken).toEqual(accessToken);
 
     const { keys } = await callUnary(client, 'GetJwks', {});
     const header = jwt.decode(accessToken!.token, { complete: true })!.header;
@@ -172,7 +198,18 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
       audience: 'te-explico-api',
       issuer: 'https://te-explico.local',
     });
-    expect(claims).toMatchObject({ sub: user!.id, roles: ['user'] });
+    expect(claims).toMatchObject({ sub: user!.id, roles: ['user'], sid: session!.id });
+  });
+
+  it('When an address listed in ADMIN_EMAILS registers (in any case), then the account is an admin and its token has the admin scopes', async () => {
+    const { user, session } = await register(ADMIN_EMAIL.toUpperCase());
+    const { user: ordinary } = await register(uniqueEmail('ordinary'));
+
+    expect(user?.roles).toEqual(['user', 'admin']);
+    expect(ordinary?.roles).toEqual(['user']);
+    const claims = jwt.decode(session!.accessToken!.token) as jwt.JwtPayload;
+    expect(claims['roles']).toEqual(['user', 'admin']);
+    expect(String(claims['scope']).split(' ')).toContain('admin:usage:read');
   });
 
   it('When the password is wrong or the account unknown, then both fail with the same UNAUTHENTICATED message', async () => {
@@ -211,7 +248,7 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
     );
   });
 
-  it('When calls were served, then metrics count them, readiness lists its dependencies and no password reached the logs', async () => {
+  it('When calls were served, then metrics count them, readiness lists its dependencies (and the signing keys), no password reached the logs and the development key was announced', async () => {
     const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
     expect(metrics).toMatch(
       /grpc_server_handling_seconds_count\{service="te\.user\.v1\.UserService",method="Register",code="OK"\} [1-9]/,
@@ -224,7 +261,14 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
       checks: Record<string, unknown>;
     };
     expect(ready.ready).toBe(true);
-    expect(Object.keys(ready.checks).sort()).toEqual(['postgres', 'rabbitmq', 'redis']);
+    expect(Object.keys(ready.checks).sort()).toEqual(['postgres', 'rabbitmq', 'redis', 'signing-keys']);
     expect(captured.text()).not.toContain(PASSWORD);
+    // No SIGNING_KEY_ENCRYPTION_KEY here: the development key is used, and start-up says so.
+    expect(captured.lines()).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message: expect.stringContaining('SIGNING_KEY_ENCRYPTION_KEY is not set'),
+      }),
+    );
   });
 });

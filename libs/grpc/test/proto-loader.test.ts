@@ -36,10 +36,18 @@ describe('proto loading', () => {
     expect(Object.keys(loadProtoDefinition())).toContain('te.user.v1.UserService');
     // The loader options the generated types assume: camelCase fields, defaults filled in.
     const decoded = protos.te.user.v1.UserService.service.Register.responseDeserialize(Buffer.alloc(0));
-    expect(decoded).toEqual({ user: null, accessToken: null });
+    expect(decoded).toEqual({ user: null, accessToken: null, session: null });
     const user = protos.te.user.v1.UserService.service.GetUser.responseDeserialize(
       protos.te.user.v1.UserService.service.GetUser.responseSerialize({ user: { createdAt: 'now' } }),
     );
-    expect(user.user).toEqual({ id: '', email: '', name: '', roles: [], createdAt: 'now' });
+    expect(user.user).toEqual({
+      id: '',
+      email: '',
+      name: '',
+      roles: [],
+      createdAt: 'now',
+      locale: '',
+      preferencesJson: '',
+    });
   });
 });

@@ -33,6 +33,8 @@ describe('UserService over gRPC', () => {
       name: 'Ada',
       roles: ['user'],
       createdAt: '2026-01-31T12:00:00.000Z',
+      locale: 'en',
+      preferencesJson: '{}',
     });
     expect(response.accessToken).toEqual({ token: 'token-for-u1', tokenType: 'Bearer', expiresIn: 900 });
     const keys = await callUnary(harness.client, 'GetJwks', {});

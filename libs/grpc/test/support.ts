@@ -84,6 +84,8 @@ export function inMemoryUserService(): AsyncHandlers<teUserV1.UserServiceHandler
         name: request.name,
         roles: ['user'],
         createdAt: '2026-01-31T12:00:00.000Z',
+        locale: 'en',
+        preferencesJson: '{}',
         password: request.password,
       };
       users.set(user.id, user);
@@ -103,7 +105,17 @@ export function inMemoryUserService(): AsyncHandlers<teUserV1.UserServiceHandler
     async GetJwks() {
       return { keys: [{ kid: 'k1', kty: 'EC', alg: 'ES256', use: 'sig', crv: 'P-256', x: 'xx', y: 'yy' }] };
     },
+    // The self-service RPCs are not what these transport tests are about.
+    GetMe: notInThisTest,
+    UpdateProfile: notInThisTest,
+    ChangePassword: notInThisTest,
+    DeleteAccount: notInThisTest,
+    ListSecurityEvents: notInThisTest,
   };
+}
+
+async function notInThisTest(): Promise<never> {
+  throw new AppError('METHOD_NOT_ALLOWED', 'Not implemented by the in-memory test service');
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -13,3 +13,4 @@ export * from './redis.js';
 export * from './scheduler.js';
 export * from './log-capture.js';
 export * from './service-runner.js';
+export * from './scopes.js';

@@ -46,7 +46,7 @@ export function testAmqp(options: { url?: string } = {}): TestAmqp {
       queues.add(name);
     },
     async cleanup() {
-      const connection = await connect(url);
+      const connection = await connect(url, { timeout: 10_000 });
       try {
         const channel = await connection.createChannel();
         for (const queue of queues) {

@@ -29,7 +29,7 @@ async function exchangeExists(connection: ChannelModel, name: string): Promise<b
 describe('testAmqp', () => {
   let connection: ChannelModel;
   beforeAll(async () => {
-    connection = await connect(testAmqp().url);
+    connection = await connect(testAmqp().url, { timeout: 10_000 });
   });
   afterAll(() => connection.close());
 

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import jwt from 'jsonwebtoken';
 import type { Strategy } from 'passport-jwt';
-import { captureLogger, type Principal } from '@te/platform';
+import { AppError, captureLogger, type Principal } from '@te/platform';
 import {
   ecKey,
   makeToken,
@@ -37,10 +38,20 @@ function authenticate(strategy: Strategy, authorization: string | undefined): Pr
   });
 }
 
-function strategyWith(keys: PublicJwk[]) {
+/** The revocation list: a set of revoked session ids, or a Redis that cannot answer. */
+function revocationList(revoked: string[] = []) {
+  let failure: Error | undefined;
+  const isRevoked = jest.fn(async (sessionId: string) => {
+    if (failure) throw failure;
+    return revoked.includes(sessionId);
+  });
+  return { isRevoked, failWith: (error: Error) => (failure = error) };
+}
+
+function strategyWith(keys: PublicJwk[], revocations = revocationList()) {
   const fetchKeys = jest.fn(async () => keys);
   const jwks = new JwksCache({ fetchKeys, logger: captureLogger('api-gateway').logger, minRefreshGapMs: 0 });
-  return { strategy: createJwtStrategy(jwks, settings), fetchKeys };
+  return { strategy: createJwtStrategy(jwks, settings, revocations), fetchKeys, revocations };
 }
 
 const bearer = (token: string) => `Bearer ${token}`;
@@ -51,20 +62,27 @@ describe('JWT strategy', () => {
 
   test('When an ES256 at+jwt signed by a published key is presented, then its claims become the principal', async () => {
     const sub = '01a210af-fe0f-72ca-91c9-cb337099ec10';
+    const sid = '01a210af-fe0f-72ca-91c9-cb337099ec11';
 
     const outcome = await authenticate(
       strategy,
-      bearer(token({ claims: { sub, roles: ['user', 'admin'], scope: 'profile  explain' } })),
+      bearer(token({ claims: { sub, sid, roles: ['user', 'admin'], scope: 'profile  explain' } })),
     );
 
     expect(outcome).toEqual({
       kind: 'success',
-      principal: { userId: sub, roles: ['user', 'admin'], scopes: ['profile', 'explain'], authMethod: 'jwt' },
+      principal: {
+        userId: sub,
+        roles: ['user', 'admin'],
+        scopes: ['profile', 'explain'],
+        authMethod: 'jwt',
+        sessionId: sid,
+      },
     });
   });
 
   test('When the token is made by jsonwebtoken like user-service does, then it is accepted too', async () => {
-    const made = jwt.sign({ roles: ['user'], scope: 'profile' }, signingKey.privateKey, {
+    const made = jwt.sign({ roles: ['user'], scope: 'profile', sid: randomUUID() }, signingKey.privateKey, {
       algorithm: 'ES256',
       keyid: signingKey.kid,
       header: { alg: 'ES256', typ: 'at+jwt' },
@@ -140,6 +158,11 @@ describe('JWT strategy', () => {
     ],
     ['no sub', () => bearer(token({ claims: { sub: undefined } }))],
     ['an empty sub', () => bearer(token({ claims: { sub: '' } }))],
+    [
+      'no sid (a token that no session could ever revoke)',
+      () => bearer(token({ claims: { sid: undefined } })),
+    ],
+    ['a sid that is not a session id', () => bearer(token({ claims: { sid: 'admin' } }))],
   ];
 
   test.each(rejected)(
@@ -150,6 +173,40 @@ describe('JWT strategy', () => {
       expect(outcome.kind).toBe('fail');
     },
   );
+
+  test('When the token’s session was revoked, then it is rejected although signature and claims are valid', async () => {
+    const revokedSession = randomUUID();
+    const { strategy: guarded, revocations } = strategyWith(
+      [signingKey.jwk],
+      revocationList([revokedSession]),
+    );
+
+    const revoked = await authenticate(guarded, bearer(token({ claims: { sid: revokedSession } })));
+    const live = await authenticate(guarded, bearer(token({ claims: { sid: randomUUID() } })));
+
+    expect(revoked.kind).toBe('fail');
+    expect(live.kind).toBe('success');
+    expect(revocations.isRevoked).toHaveBeenCalledWith(revokedSession);
+  });
+
+  test('When the revocation list cannot be read, then authentication errors (503 upstream) instead of letting the token through', async () => {
+    const { strategy: guarded, revocations } = strategyWith([signingKey.jwk]);
+    const outage = new AppError('UNAVAILABLE', 'Session revocations are unavailable');
+    revocations.failWith(outage);
+
+    const outcome = await authenticate(guarded, bearer(token()));
+
+    expect(outcome).toEqual({ kind: 'error', error: outage });
+  });
+
+  test('When a token is rejected before its claims are trusted, then the revocation list is not consulted', async () => {
+    const { strategy: guarded, revocations } = strategyWith([signingKey.jwk]);
+
+    await authenticate(guarded, bearer(token({ claims: { aud: 'another-api' } })));
+    await authenticate(guarded, bearer(makeToken(ecKey('unknown'), settings)));
+
+    expect(revocations.isRevoked).not.toHaveBeenCalled();
+  });
 
   test('When a kid is unknown, then the keys are fetched again before the token is rejected', async () => {
     const rotated = ecKey('rotated-in');

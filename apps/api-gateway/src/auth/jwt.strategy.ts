@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import type { Principal } from '@te/platform';
 import type { JwksCache } from './jwks.cache.js';
+import type { SessionRevocations } from './session-revocations.js';
 
 /** RFC 8725 §3.1: an explicit allow-list; never `none`, never an HMAC algorithm for asymmetric keys. */
 export const ACCEPTED_ALGORITHMS = ['ES256'] as const;
@@ -18,16 +19,29 @@ export interface JwtSettings {
 
 interface AccessTokenClaims {
   sub?: string;
+  sid?: unknown;
   roles?: unknown;
   scope?: unknown;
 }
 
+/** Where revoked sessions are looked up (SessionRevocations). */
+export type RevocationCheck = Pick<SessionRevocations, 'isRevoked'>;
+
+// Session ids are UUIDs; anything else is not a token user-service issued.
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * passport-jwt verifies signature, `exp`, `nbf`, `iss` and `aud` (through jsonwebtoken, with the
  * algorithm allow-list); the key provider first rejects any header we do not accept and picks the key
- * by `kid` from the cached JWKS.
+ * by `kid` from the cached JWKS. A verified token must still name a session (`sid`) that has not been
+ * revoked; when the revocation list cannot be read the request fails with 503 (fail closed), never
+ * passes unchecked.
  */
-export function createJwtStrategy(jwks: JwksCache, settings: JwtSettings): Strategy {
+export function createJwtStrategy(
+  jwks: JwksCache,
+  settings: JwtSettings,
+  revocations: RevocationCheck,
+): Strategy {
   const options: StrategyOptionsWithoutRequest = {
     jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
     algorithms: [...ACCEPTED_ALGORITHMS],
@@ -43,7 +57,11 @@ export function createJwtStrategy(jwks: JwksCache, settings: JwtSettings): Strat
   };
   return new Strategy(options, (claims: AccessTokenClaims, done) => {
     const principal = principalFrom(claims);
-    return principal ? done(null, principal) : done(null, false);
+    if (!principal?.sessionId) return done(null, false);
+    revocations.isRevoked(principal.sessionId).then(
+      (revoked) => (revoked ? done(null, false) : done(null, principal)),
+      (error: unknown) => done(error),
+    );
   });
 }
 
@@ -62,9 +80,10 @@ async function keyFor(jwks: JwksCache, rawToken: string): Promise<string | undef
 
 function principalFrom(claims: AccessTokenClaims): Principal | undefined {
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) return undefined;
+  if (typeof claims.sid !== 'string' || !SESSION_ID.test(claims.sid)) return undefined;
   const roles = Array.isArray(claims.roles)
     ? claims.roles.filter((r): r is string => typeof r === 'string')
     : [];
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
-  return { userId: claims.sub, roles, scopes, authMethod: 'jwt' };
+  return { userId: claims.sub, roles, scopes, authMethod: 'jwt', sessionId: claims.sid };
 }

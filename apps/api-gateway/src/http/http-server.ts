@@ -2,8 +2,16 @@ import cors from 'cors';
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { createOpsHandler, type Health, type Logger, type Metrics } from '@te/platform';
+import type { ApiKeyCache } from '../auth/api-key.cache.js';
+import type { RequireAuth } from '../auth/require-auth.middleware.js';
+import type { SessionRevocations } from '../auth/session-revocations.js';
 import type { UserServiceClient } from '../clients/user-service.client.js';
+import { accountSecurityRoutes } from '../routes/account-security.routes.js';
+import { adminRoutes } from '../routes/admin.routes.js';
+import { apiKeyRoutes } from '../routes/api-keys.routes.js';
 import { authRoutes } from '../routes/auth.routes.js';
+import { oidcRoutes } from '../routes/oidc.routes.js';
+import { usageRoutes } from '../routes/usage.routes.js';
 import { userRoutes } from '../routes/users.routes.js';
 import { wellKnownRoutes } from '../routes/well-known.routes.js';
 import { errorHandler, notFound } from './error-handler.middleware.js';
@@ -15,7 +23,11 @@ export interface HttpAppDeps {
   metrics: Metrics;
   health: Health;
   users: UserServiceClient;
-  requireAuth: RequestHandler;
+  requireAuth: RequireAuth;
+  /** Revoked sign-in sessions (their access tokens are refused until they expire). */
+  revocations: SessionRevocations;
+  /** Resolved API keys; revoking a key through this gateway evicts it. */
+  apiKeyCache: ApiKeyCache;
   corsOrigins: string[];
   jsonBodyLimit: string;
   trustProxy: string;
@@ -46,8 +58,27 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     next();
   });
 
-  app.use('/api/v1/auth', recordRouteBase(), authRoutes(deps.users));
-  app.use('/api/v1/users', recordRouteBase(), userRoutes(deps.users, deps.requireAuth));
+  app.use('/api/v1/auth/oidc', recordRouteBase(), oidcRoutes(deps.users));
+  app.use('/api/v1/auth', recordRouteBase(), authRoutes(deps));
+  app.use(
+    '/api/v1/users',
+    recordRouteBase(),
+    userRoutes({
+      users: deps.users,
+      requireAuth: deps.requireAuth,
+      logger: deps.logger,
+      revokeSessions: (ids) => deps.revocations.revoke(ids),
+      evictApiKeys: (ids) => ids.forEach((id) => deps.apiKeyCache.evictKey(id)),
+    }),
+  );
+  app.use('/api/v1/users', recordRouteBase(), accountSecurityRoutes(deps));
+  app.use('/api/v1/users/me/usage', recordRouteBase(), usageRoutes(deps.users, deps.requireAuth));
+  app.use('/api/v1/admin', recordRouteBase(), adminRoutes(deps.users, deps.requireAuth));
+  app.use(
+    '/api/v1/api-keys',
+    recordRouteBase(),
+    apiKeyRoutes(deps.users, deps.requireAuth, deps.apiKeyCache),
+  );
   app.use('/.well-known', recordRouteBase(), wellKnownRoutes(deps.users));
 
   app.use(notFound());

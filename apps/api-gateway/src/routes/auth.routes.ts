@@ -1,5 +1,9 @@
-import { Router } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import { AppError, type Principal } from '@te/platform';
+import type { RequireAuth } from '../auth/require-auth.middleware.js';
+import { requireSession } from '../auth/require-session.js';
+import type { SessionRevocations } from '../auth/session-revocations.js';
 import type { UserServiceClient } from '../clients/user-service.client.js';
 import { sendData } from '../http/envelope.js';
 import { validateBody } from '../http/validate.js';
@@ -18,18 +22,82 @@ const registerBody = z.object({ email: text(320), password: text(1024), name: te
 
 const loginBody = z.object({ email: text(320), password: text(1024) }).strict();
 
-export function authRoutes(users: UserServiceClient): Router {
+// Refresh tokens are `rt_` + 43 base64url characters; the bound only keeps junk away from user-service.
+const refreshBody = z.object({ refresh_token: z.string().min(1).max(256) }).strict();
+
+export interface AuthRouteDeps {
+  users: UserServiceClient;
+  requireAuth: RequireAuth;
+  revocations: SessionRevocations;
+}
+
+/**
+ * /api/v1/auth: sign-in (register, login), session refresh and logout. Answers that carry tokens are
+ * never cached (RFC 6749 §5.1: `Cache-Control: no-store` for all of /api, plus `Pragma: no-cache`).
+ * Logout and logout-all answer 200 with the ended session ids in the envelope (every answer of the API
+ * is an envelope, so not 204).
+ */
+export function authRoutes(deps: AuthRouteDeps): Router {
+  const { users, requireAuth, revocations } = deps;
   const router = Router();
 
   router.post('/register', validateBody(registerBody), async (req, res) => {
     const input = req.body as z.infer<typeof registerBody>;
-    sendData(res, 201, presentSession(await users.register(input)));
+    sendTokens(res, 201, presentSession(await users.register(input)));
   });
 
   router.post('/login', validateBody(loginBody), async (req, res) => {
     const input = req.body as z.infer<typeof loginBody>;
-    sendData(res, 200, presentSession(await users.login(input)));
+    sendTokens(res, 200, presentSession(await users.login(input)));
+  });
+
+  // The refresh token is the credential (RFC 6749 §6): no access token is needed, an expired one is
+  // the usual reason to come here. A reused token is refused by user-service, which also revokes its
+  // session (and announces it: the revocation list learns it through `session.revoked`).
+  router.post('/refresh', validateBody(refreshBody), async (req, res) => {
+    const { refresh_token: refreshToken } = req.body as z.infer<typeof refreshBody>;
+    const { user, session } = await users.sessions.refresh(refreshToken);
+    sendTokens(res, 200, presentSession({ user, accessToken: session?.accessToken, session }));
+  });
+
+  router.post('/logout', requireAuth(), requireSession(), noBody(), async (_req, res) => {
+    const { sessionId } = res.locals.principal as Principal & { sessionId: string };
+    const { revokedSessionIds } = await users.sessions.logout(sessionId);
+    // Marked even when user-service had already ended it (a retried logout): this token stops now.
+    await revocations.revoke(unique([sessionId, ...revokedSessionIds]));
+    sendData(res, 200, { revoked_session_ids: revokedSessionIds });
+  });
+
+  router.post('/logout-all', requireAuth(), requireSession(), noBody(), async (_req, res) => {
+    const { sessionId } = res.locals.principal as Principal & { sessionId: string };
+    const { revokedSessionIds } = await users.sessions.logoutAll();
+    await revocations.revoke(unique([sessionId, ...revokedSessionIds]));
+    sendData(res, 200, { revoked_session_ids: revokedSessionIds });
   });
 
   return router;
+}
+
+function sendTokens(res: Response, status: number, body: ReturnType<typeof presentSession>): void {
+  res.setHeader('Pragma', 'no-cache');
+  sendData(res, status, body);
+}
+
+// These actions take no input; a body with members is a client bug (or an attempt to name a session).
+function noBody(): RequestHandler {
+  return (req, _res, next) => {
+    const body: unknown = req.body;
+    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+    if (body === undefined || (isObject && Object.keys(body).length === 0)) return next();
+    const keys = isObject ? Object.keys(body) : [];
+    throw new AppError('VALIDATION_FAILED', 'This request takes no body', {
+      fields: keys.length
+        ? keys.map((field) => ({ field, message: 'is not allowed' }))
+        : [{ field: '(body)', message: 'must be empty' }],
+    });
+  };
+}
+
+function unique(ids: string[]): string[] {
+  return [...new Set(ids)];
 }

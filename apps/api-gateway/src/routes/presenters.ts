@@ -5,6 +5,8 @@ export interface UserMessage {
   name?: string;
   roles?: string[];
   createdAt?: string;
+  locale?: string;
+  preferencesJson?: string;
 }
 
 export interface AccessTokenMessage {
@@ -19,19 +21,116 @@ export function presentUser(user: UserMessage | null | undefined) {
     email: user?.email ?? '',
     name: user?.name ?? '',
     roles: user?.roles ?? [],
+    locale: user?.locale || 'en',
+    preferences: parsePreferences(user?.preferencesJson),
     created_at: user?.createdAt ?? '',
   };
 }
 
-/** The OAuth 2.0 token response members (RFC 6749 §5.1) next to the user. */
+// user-service validated the object when it was stored; an empty or unreadable text is "no preferences".
+function parsePreferences(json: string | undefined): Record<string, unknown> {
+  try {
+    const value = JSON.parse(json || '{}') as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+export interface SessionMessage {
+  id?: string;
+  refreshToken?: string;
+  refreshTokenExpiresIn?: number;
+}
+
+/**
+ * The OAuth 2.0 token response members (RFC 6749 §5.1) next to the user, and the session they belong
+ * to: `refresh_token` is single-use (each refresh returns the next one) and shown only here.
+ */
 export function presentSession(response: {
   user?: UserMessage | null;
   accessToken?: AccessTokenMessage | null;
+  session?: SessionMessage | null;
 }) {
   return {
     user: presentUser(response.user),
     access_token: response.accessToken?.token ?? '',
     token_type: response.accessToken?.tokenType ?? 'Bearer',
     expires_in: response.accessToken?.expiresIn ?? 0,
+    refresh_token: response.session?.refreshToken ?? '',
+    refresh_token_expires_in: response.session?.refreshTokenExpiresIn ?? 0,
+    session_id: response.session?.id ?? '',
+  };
+}
+
+export interface SecurityEventMessage {
+  id?: string;
+  type?: string;
+  ip?: string;
+  userAgent?: string;
+  detailsJson?: string;
+  createdAt?: string;
+}
+
+/** One entry of the caller's security log; unknown client details are null. */
+export function presentSecurityEvent(event: SecurityEventMessage) {
+  let details: unknown = {};
+  try {
+    details = JSON.parse(event.detailsJson || '{}');
+  } catch {
+    details = {};
+  }
+  return {
+    id: event.id ?? '',
+    type: event.type ?? '',
+    ip: event.ip || null,
+    user_agent: event.userAgent || null,
+    details,
+    created_at: event.createdAt ?? '',
+  };
+}
+
+export interface ApiKeyMessage {
+  id?: string;
+  name?: string;
+  prefix?: string;
+  scopes?: string[];
+  createdAt?: string;
+  expiresAt?: string;
+  lastUsedAt?: string;
+}
+
+/** An API key as its owner sees it (never the secret); `expires_at`/`last_used_at` null when never. */
+export function presentApiKey(key: ApiKeyMessage | null | undefined) {
+  return {
+    id: key?.id ?? '',
+    name: key?.name ?? '',
+    prefix: key?.prefix ?? '',
+    scopes: key?.scopes ?? [],
+    created_at: key?.createdAt ?? '',
+    expires_at: key?.expiresAt || null,
+    last_used_at: key?.lastUsedAt || null,
+  };
+}
+
+export interface UsageRowMessage {
+  day?: string;
+  model?: string;
+  userId?: string;
+  requests?: string | number;
+  inputTokens?: string | number;
+  outputTokens?: string | number;
+  costUsd?: string;
+}
+
+/** One usage aggregate; counts as JSON numbers, cost as the exact decimal string ("0.001250"). */
+export function presentUsage(row: UsageRowMessage) {
+  return {
+    requests: Number(row.requests ?? 0),
+    input_tokens: Number(row.inputTokens ?? 0),
+    output_tokens: Number(row.outputTokens ?? 0),
+    cost_usd: row.costUsd || '0.000000',
   };
 }

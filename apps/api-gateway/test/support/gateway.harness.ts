@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'amqplib';
 import { captureLogger, type CapturedLogger } from '@te/platform';
-import { waitFor } from '@te/testing';
+import { testAmqp, testRedisPrefix, waitFor } from '@te/testing';
 import { createGatewayApp, type GatewayApp } from '../../src/app.js';
+import { SESSION_REVOCATIONS_QUEUE } from '../../src/auth/session-revoked.consumer.js';
 import { loadGatewayConfig } from '../../src/config.js';
 import { JWT_AUDIENCE, JWT_ISSUER } from './user-service.process.js';
 
@@ -19,9 +21,11 @@ export interface RunningGateway {
 }
 
 /**
- * The gateway in this process, on free ports, talking to the given user-service address. Like a
- * deployment, tests send traffic only once it is ready: its first key load may have failed on a
- * loaded machine (it then loads the keys on the next readiness check).
+ * The gateway in this process, on free ports, talking to the given user-service address, on this run's
+ * Redis prefix and exchange (user-service's `session.revoked` events reach it). Each gateway gets its
+ * own queue (removed when it stops), so several gateways of one test never share or delete one another's.
+ * Like a deployment, tests send traffic only once it is ready: its first key load may have failed on
+ * a loaded machine (it then loads the keys on the next readiness check).
  */
 export async function startGateway(
   userServiceAddress: string,
@@ -29,6 +33,8 @@ export async function startGateway(
   options: { waitUntilReady?: boolean } = {},
 ): Promise<RunningGateway> {
   const logs = captureLogger('api-gateway', 'debug');
+  const amqp = testAmqp();
+  const queuePrefix = `${amqp.queuePrefix}gw-${randomUUID().slice(0, 8)}.`;
   const config = loadGatewayConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'debug',
@@ -39,9 +45,22 @@ export async function startGateway(
     CORS_ORIGINS: ALLOWED_ORIGIN,
     JWT_ISSUER,
     JWT_AUDIENCE,
+    REDIS_URL: process.env['REDIS_URL'] || 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: `${testRedisPrefix().prefix}gateway:`,
+    AMQP_URL: amqp.url,
+    AMQP_EXCHANGE: amqp.exchange,
+    AMQP_QUEUE_PREFIX: queuePrefix,
     ...overrides,
   });
   const app = createGatewayApp(config, { logger: logs.logger });
+  const removeQueue = () => deleteQueues(amqp.url, `${queuePrefix}${SESSION_REVOCATIONS_QUEUE}`);
+  const stop = async () => {
+    try {
+      await app.stop();
+    } finally {
+      await removeQueue();
+    }
+  };
   const { httpPort, opsPort } = await app.start();
   const opsUrl = `http://127.0.0.1:${opsPort}`;
   if (options.waitUntilReady ?? true) {
@@ -49,7 +68,7 @@ export async function startGateway(
       async () => (await fetch(`${opsUrl}/readyz`, { signal: AbortSignal.timeout(10_000) })).status === 200,
       { timeoutMs: 60_000, intervalMs: 200, description: 'the gateway to be ready' },
     ).catch(async (error: unknown) => {
-      await app.stop();
+      await stop();
       throw error;
     });
   }
@@ -58,8 +77,21 @@ export async function startGateway(
     baseUrl: `http://127.0.0.1:${httpPort}`,
     opsUrl,
     logs,
-    stop: () => app.stop(),
+    stop,
   };
+}
+
+/** Deletes a consumer's queue with its retry and dead-letter queues (deleting a missing queue is a no-op). */
+async function deleteQueues(url: string, queue: string): Promise<void> {
+  const connection = await connect(url, { timeout: 10_000 });
+  try {
+    const channel = await connection.createChannel();
+    for (const name of [queue, `${queue}.dlq`, ...[1, 2, 3, 4, 5].map((n) => `${queue}.retry.${n}`)]) {
+      await channel.deleteQueue(name);
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 export interface Envelope<T = Record<string, unknown>> {
@@ -70,10 +102,21 @@ export interface Envelope<T = Record<string, unknown>> {
 }
 
 export interface Session {
-  user: { id: string; email: string; name: string; roles: string[]; created_at: string };
+  user: {
+    id: string;
+    email: string;
+    name: string;
+    roles: string[];
+    locale: string;
+    preferences: Record<string, unknown>;
+    created_at: string;
+  };
   access_token: string;
   token_type: string;
   expires_in: number;
+  refresh_token: string;
+  refresh_token_expires_in: number;
+  session_id: string;
 }
 
 export interface ApiResponse<T> {

@@ -1,7 +1,6 @@
 import {
   createHash,
   createHmac,
-  createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   randomUUID,
@@ -33,9 +32,8 @@ export function rsaKey(kid: string = randomUUID()): TestKey {
   return withJwk(kid, 'RS256', privateKey, publicKey);
 }
 
-/** user-service's key from its JWT_SIGNING_KEY PEM; kid is the RFC 7638 thumbprint, as it computes it. */
-export function ecKeyFromPem(pem: string): TestKey {
-  const privateKey = createPrivateKey(pem);
+/** A user-service key (from its key ring); kid is the RFC 7638 thumbprint, as user-service computes it. */
+export function ecKeyFromPrivateKey(privateKey: KeyObject): TestKey {
   const publicKey = createPublicKey(privateKey);
   const { crv, kty, x, y } = publicKey.export({ format: 'jwk' }) as Record<string, string>;
   const kid = createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
@@ -55,7 +53,7 @@ export interface TokenSettings {
 export interface TokenOptions {
   /** Merged over { alg, typ: 'at+jwt', kid }; a value of undefined removes the member. */
   header?: Record<string, unknown>;
-  /** Merged over iss, aud, sub, iat, exp (+15 min), jti, roles, scope; undefined removes the claim. */
+  /** Merged over iss, aud, sub, iat, exp (+15 min), jti, sid, roles, scope; undefined removes the claim. */
   claims?: Record<string, unknown>;
   /** How the signature is made; default the key's own algorithm. */
   signWith?: 'key' | 'none' | { hs256Secret: string | Buffer };
@@ -74,8 +72,9 @@ export function makeToken(key: TestKey, settings: TokenSettings, options: TokenO
     iat: now,
     exp: now + 900,
     jti: randomUUID(),
+    sid: randomUUID(),
     roles: ['user'],
-    scope: 'profile explain',
+    scope: 'profile:read explain',
     ...options.claims,
   };
   const input = `${encode(header)}.${encode(claims)}`;

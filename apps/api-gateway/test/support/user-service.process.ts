@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   createServiceTestEnv,
@@ -7,6 +7,8 @@ import {
   type ServiceTestEnv,
   type SpawnedService,
 } from '@te/testing';
+import { readSigningKey } from './signing-keys.js';
+import type { TestKey } from './tokens.js';
 
 /** The built user-service, run as its own process: the same binary production runs. */
 export const USER_SERVICE_ENTRY = 'apps/user-service/dist/main.js';
@@ -18,9 +20,9 @@ export const JWT_AUDIENCE = 'te-gateway-tests';
 
 /**
  * A real user-service with its own migrated database, this run's exchange and Redis prefix, fixed
- * ports (so it can be restarted where the gateway expects it) and a signing key the test knows (so
- * tests can mint tokens the gateway must reject for reasons other than the signature, and a restart
- * keeps the key).
+ * ports (so it can be restarted where the gateway expects it) and a key-encryption key the test knows,
+ * so it can read user-service's signing keys from the database and mint tokens the gateway must reject
+ * for reasons other than the signature (the key ring lives in the database: a restart keeps it).
  */
 export class UserServiceProcess {
   private current?: SpawnedService;
@@ -31,22 +33,39 @@ export class UserServiceProcess {
     private readonly testEnv: ServiceTestEnv,
     readonly grpcPort: number,
     readonly httpPort: number,
-    /** EC P-256 private key, PKCS#8 PEM: user-service's JWT_SIGNING_KEY. */
-    readonly signingKeyPem: string,
+    /** user-service's SIGNING_KEY_ENCRYPTION_KEY (base64url). */
+    readonly keyEncryptionKey: string,
+    /** Extra environment for the process (e.g. short key-ring intervals). */
+    private readonly overrides: Record<string, string>,
   ) {}
 
-  static async create(): Promise<UserServiceProcess> {
+  static async create(overrides: Record<string, string> = {}): Promise<UserServiceProcess> {
     const testEnv = await createServiceTestEnv({
       schemaPath: USER_SERVICE_SCHEMA,
       databaseName: 'te_user',
-      queues: [],
+      // user-service's own consumer queue, so cleanup removes it (services cannot share imports).
+      queues: ['user-service.usage'],
     });
     const grpcPort = await freePort();
     let httpPort = await freePort();
     while (httpPort === grpcPort) httpPort = await freePort();
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    return new UserServiceProcess(testEnv, grpcPort, httpPort, pem);
+    return new UserServiceProcess(
+      testEnv,
+      grpcPort,
+      httpPort,
+      randomBytes(32).toString('base64url'),
+      overrides,
+    );
+  }
+
+  /** Its database (the signing key ring, sessions, the audit log). */
+  get databaseUrl(): string {
+    return this.testEnv.env['DATABASE_URL']!;
+  }
+
+  /** The key user-service signs with now (or the one with this kid), decrypted from its database. */
+  signingKey(which: 'current' | { kid: string } = 'current'): Promise<TestKey> {
+    return readSigningKey(this.databaseUrl, this.keyEncryptionKey, which);
   }
 
   get address(): string {
@@ -72,10 +91,11 @@ export class UserServiceProcess {
         HTTP_PORT: String(this.httpPort),
         // What production runs: one line per handled call, with its request id.
         LOG_LEVEL: 'info',
-        JWT_SIGNING_KEY: this.signingKeyPem,
+        SIGNING_KEY_ENCRYPTION_KEY: this.keyEncryptionKey,
         JWT_ISSUER,
         JWT_AUDIENCE,
         DATABASE_POOL_SIZE: '4',
+        ...this.overrides,
       },
     });
     this.processes.push(this.current);

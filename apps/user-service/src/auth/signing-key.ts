@@ -28,17 +28,22 @@ export interface SigningKey {
  * Access tokens are signed with ES256 (ECDSA P-256; RFC 8725 §3.1 allow-list on the verifying side).
  * The key id is the RFC 7638 thumbprint of the public key, so it changes whenever the key does.
  */
-export function loadSigningKey(pem: string): SigningKey {
-  const privateKey = createPrivateKey(pem);
-  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new Error('JWT signing key must be an EC P-256 private key (PEM)');
-  }
+export function generateSigningKey(): SigningKey {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return fromPrivateKey(privateKey);
 }
 
-/** A fresh key for development and tests; tokens it signed die with the process. */
-export function generateSigningKey(): SigningKey {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+/** The private key as stored (before encryption): PKCS#8 DER. */
+export function exportPrivateKey(key: SigningKey): Buffer {
+  return key.privateKey.export({ type: 'pkcs8', format: 'der' });
+}
+
+/** Rebuilds a key from its PKCS#8 DER; refuses anything but EC P-256. */
+export function importPrivateKey(der: Buffer): SigningKey {
+  const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new Error('JWT signing key must be an EC P-256 private key');
+  }
   return fromPrivateKey(privateKey);
 }
 

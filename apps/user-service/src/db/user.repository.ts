@@ -5,7 +5,22 @@ import type { UserStore } from '../domain/ports.js';
 import type { User, UserWithCredentials } from '../domain/user.js';
 import type { UserDb } from './prisma-client.js';
 
-const PUBLIC_FIELDS = { id: true, email: true, name: true, roles: true, createdAt: true } as const;
+const PUBLIC_FIELDS = {
+  id: true,
+  email: true,
+  name: true,
+  roles: true,
+  locale: true,
+  preferences: true,
+  createdAt: true,
+} as const;
+
+type UserRow = { preferences: unknown } & Omit<User, 'preferences'>;
+
+function toUser<T extends UserRow>(row: T): T & { preferences: Record<string, unknown> } {
+  const preferences = row.preferences && typeof row.preferences === 'object' ? row.preferences : {};
+  return { ...row, preferences: preferences as Record<string, unknown> };
+}
 
 export class UserRepository implements UserStore {
   constructor(
@@ -20,7 +35,7 @@ export class UserRepository implements UserStore {
   ): Promise<User> {
     try {
       const user = await this.db.$transaction(async (tx) => {
-        const created = await tx.user.create({ data, select: PUBLIC_FIELDS });
+        const created = toUser(await tx.user.create({ data, select: PUBLIC_FIELDS }));
         for (const event of events(created)) await enqueueEvent(tx, event);
         return created;
       });
@@ -33,16 +48,24 @@ export class UserRepository implements UserStore {
   }
 
   async findById(id: string): Promise<User | undefined> {
-    return (await this.db.user.findUnique({ where: { id }, select: PUBLIC_FIELDS })) ?? undefined;
+    const row = await this.db.user.findUnique({ where: { id }, select: PUBLIC_FIELDS });
+    return row ? toUser(row) : undefined;
   }
 
   async findByEmailWithCredentials(email: string): Promise<UserWithCredentials | undefined> {
-    return (
-      (await this.db.user.findUnique({
-        where: { email },
-        select: { ...PUBLIC_FIELDS, passwordHash: true },
-      })) ?? undefined
-    );
+    const row = await this.db.user.findUnique({
+      where: { email },
+      select: { ...PUBLIC_FIELDS, passwordHash: true },
+    });
+    return row ? toUser(row) : undefined;
+  }
+
+  async findByIdWithCredentials(id: string): Promise<UserWithCredentials | undefined> {
+    const row = await this.db.user.findUnique({
+      where: { id },
+      select: { ...PUBLIC_FIELDS, passwordHash: true },
+    });
+    return row ? toUser(row) : undefined;
   }
 
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {

@@ -30,4 +30,17 @@ describe('password policy (NIST SP 800-63B)', () => {
     }
     expect(passwordProblems('adaadaada', { email: 'adaadaada@example.com', name: 'X' })).toHaveLength(1);
   });
+
+  it('When a password is on the common/breached list in any case, then it is refused', () => {
+    for (const common of ['password1', 'PASSWORD1', 'iloveyou', 'Qwertyuiop', '1q2w3e4r5t']) {
+      expect(passwordProblems(common, account)).toEqual([
+        { field: 'password', message: 'is too common (found in lists of breached passwords)' },
+      ]);
+    }
+    expect(passwordProblems('correct horse battery staple', account)).toEqual([]);
+  });
+
+  it('When a field name is given, then the problems are reported on it', () => {
+    expect(passwordProblems('password1', account, 'new_password')[0].field).toBe('new_password');
+  });
 });

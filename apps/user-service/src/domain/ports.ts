@@ -9,7 +9,25 @@ export interface UserStore {
   ): Promise<User>;
   findById(id: string): Promise<User | undefined>;
   findByEmailWithCredentials(email: string): Promise<UserWithCredentials | undefined>;
+  findByIdWithCredentials(id: string): Promise<UserWithCredentials | undefined>;
   updatePasswordHash(id: string, passwordHash: string): Promise<void>;
+}
+
+/** The caller's own account: profile changes, and deletion with its events in the same transaction. */
+export interface AccountStore {
+  /** Applies only the fields present; false when the account does not exist. */
+  updateProfile(
+    id: string,
+    changes: { name?: string; locale?: string; preferences?: Record<string, unknown> },
+  ): Promise<boolean>;
+  /**
+   * Deletes the account and everything that cascades from it. Resolves with the ids of the sessions and
+   * API keys it had, or undefined when there is no such account.
+   */
+  delete(
+    id: string,
+    events: (deleted: { sessionIds: string[] }) => EventEnvelope[],
+  ): Promise<{ sessionIds: string[]; apiKeyIds: string[] } | undefined>;
 }
 
 export interface PasswordHasher {
@@ -28,5 +46,20 @@ export interface AccessToken {
 }
 
 export interface TokenIssuer {
-  issueAccessToken(user: User): Promise<AccessToken>;
+  /** Every access token belongs to a session (its `sid` claim), so revoking the session stops it. */
+  issueAccessToken(user: User, sessionId: string): Promise<AccessToken>;
+}
+
+/** What a sign-in hands out: an access token and the first refresh token of a new session. */
+export interface SessionTokens {
+  sessionId: string;
+  accessToken: AccessToken;
+  refreshToken: string;
+  refreshTokenExpiresIn: number;
+}
+
+/** Opens sign-in sessions (register, login, OIDC); implemented with refresh-token families. */
+export interface SessionIssuer {
+  /** `authMethod`: 'password' or 'oidc:<provider>'. The client's IP and user agent come from the request context. */
+  start(user: User, options: { authMethod: string }): Promise<SessionTokens>;
 }

@@ -2,8 +2,9 @@ import { createEvent } from '@te/events';
 import { AppError, type FieldError } from '@te/platform';
 import { isPlausibleEmail, normaliseEmail } from './email.js';
 import { passwordProblems } from './password.policy.js';
-import type { AccessToken, PasswordHasher, TokenIssuer, UserStore } from './ports.js';
-import { DEFAULT_ROLES, USER_REGISTERED, type User, type UserRegisteredData } from './user.js';
+import type { PasswordHasher, SessionIssuer, SessionTokens, UserStore } from './ports.js';
+import type { SecurityAudit } from './security-audit.js';
+import { rolesForNewAccount, USER_REGISTERED, type User, type UserRegisteredData } from './user.js';
 
 export interface RegisterUserInput {
   email: string;
@@ -14,8 +15,11 @@ export interface RegisterUserInput {
 export interface RegisterUserDeps {
   users: UserStore;
   hasher: PasswordHasher;
-  tokens: TokenIssuer;
+  sessions: SessionIssuer;
+  audit: SecurityAudit;
   source: string;
+  /** ADMIN_EMAILS (normalised): these accounts get the admin role when created. */
+  adminEmails: readonly string[];
 }
 
 const NAME_MAX_LENGTH = 100;
@@ -26,7 +30,7 @@ const CONTROL_CHARACTERS = /\p{Cc}/u;
 export async function registerUser(
   input: RegisterUserInput,
   deps: RegisterUserDeps,
-): Promise<{ user: User; accessToken: AccessToken }> {
+): Promise<{ user: User; session: SessionTokens }> {
   const email = normaliseEmail(input.email);
   const name = input.name.normalize('NFKC').trim();
   const problems = validate({ email, name, password: input.password });
@@ -37,7 +41,8 @@ export async function registerUser(
   if (await deps.users.findByEmailWithCredentials(email)) throw emailTaken();
 
   const passwordHash = await deps.hasher.hash(input.password);
-  const user = await deps.users.create({ email, name, passwordHash, roles: DEFAULT_ROLES }, (created) => [
+  const roles = rolesForNewAccount(email, deps.adminEmails);
+  const user = await deps.users.create({ email, name, passwordHash, roles }, (created) => [
     createEvent<UserRegisteredData>({
       type: USER_REGISTERED,
       source: deps.source,
@@ -51,7 +56,15 @@ export async function registerUser(
       },
     }),
   ]);
-  return { user, accessToken: await deps.tokens.issueAccessToken(user) };
+  await deps.audit.record({ userId: user.id, type: 'account_created', details: { method: 'password' } });
+  // Registration signs the new user in: a session like any other sign-in.
+  const session = await deps.sessions.start(user, { authMethod: 'password' });
+  await deps.audit.record({
+    userId: user.id,
+    type: 'sign_in',
+    details: { method: 'password', session_id: session.sessionId },
+  });
+  return { user, session };
 }
 
 export function emailTaken(): AppError {

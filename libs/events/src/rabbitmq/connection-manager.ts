@@ -19,6 +19,8 @@ export interface ConnectionManagerOptions {
   reconnect?: ReconnectOptions;
   /** Retries of the very first connection before `connect()` rejects (start-up fails fast). */
   connectRetries?: number;
+  /** Socket connect plus AMQP handshake, per attempt (default 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -47,6 +49,8 @@ export class ConnectionManager {
     if (this.recovering) return;
     const { logger, reconnect = {} } = this.options;
     const recovering = await connect(this.options.url, {
+      // A broker that accepts TCP but never answers the handshake fails the attempt instead of hanging it.
+      timeout: this.options.connectTimeoutMs ?? 10_000,
       clientProperties: { connection_name: this.options.connectionName },
       recovery: {
         initialDelay: reconnect.initialDelayMs ?? 500,

@@ -7,7 +7,7 @@ export class RabbitAdmin {
   private constructor(private readonly model: ChannelModel) {}
 
   static async open(url = AMQP_URL): Promise<RabbitAdmin> {
-    const model = await connect(url);
+    const model = await connect(url, { timeout: 10_000 });
     model.on('error', () => undefined);
     return new RabbitAdmin(model);
   }

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { SCOPES } from '@te/platform';
+import type { RequireAuth } from '../auth/require-auth.middleware.js';
+import type { UserServiceClient } from '../clients/user-service.client.js';
+import { sendData } from '../http/envelope.js';
+import { validatedQuery, validateQuery } from '../http/validate-query.js';
+import { presentUsage } from './presenters.js';
+
+/** A day as the API takes it; whether it is a real date and the range rules are user-service's. */
+export const dayParameter = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+const myUsageQuery = z.object({ from: dayParameter.optional(), to: dayParameter.optional() }).strict();
+
+/**
+ * /api/v1/users/me/usage?from=&to=: the caller's AI usage per UTC day and model, with totals per model.
+ * Both bounds inclusive; by default the last 30 days; at most 366 days. The user is always the
+ * caller (user-service takes it from the verified principal, never from the request).
+ */
+export function usageRoutes(users: UserServiceClient, requireAuth: RequireAuth): Router {
+  const router = Router();
+
+  router.get('/', requireAuth(SCOPES.usageRead), validateQuery(myUsageQuery), async (_req, res) => {
+    const query = validatedQuery(res, myUsageQuery);
+    const usage = await users.usage.mine({ from: query.from ?? '', to: query.to ?? '' });
+    sendData(res, 200, {
+      daily: (usage.daily ?? []).map((row) => ({ day: row.day, model: row.model, ...presentUsage(row) })),
+      totals: (usage.totals ?? []).map((row) => ({ model: row.model, ...presentUsage(row) })),
+    });
+  });
+
+  return router;
+}
