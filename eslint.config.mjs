@@ -7,7 +7,16 @@ export default [
   ...nx.configs['flat/typescript'],
   prettier,
   {
-    ignores: ['**/dist', '**/node_modules', '**/generated', '**/coverage', '.nx', 'helm', 'k8s'],
+    ignores: [
+      '**/dist',
+      '**/out-tsc',
+      '**/node_modules',
+      '**/generated',
+      '**/coverage',
+      '.nx',
+      'helm',
+      'k8s',
+    ],
   },
   {
     files: ['**/*.ts'],

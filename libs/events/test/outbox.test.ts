@@ -79,6 +79,8 @@ describe('transactional outbox', () => {
     relay().start();
     await waitFor(() => received.length === 3, 'three deliveries');
     expect(received).toEqual(events);
+    // The broker confirms (and may deliver) before the relay's UPDATE commits: wait for the marks.
+    await waitFor(async () => (await rows()).every((r) => r.published_at !== null), 'rows marked published');
     const stored = await rows();
     expect(stored.map((r) => r.id)).toEqual(events.map((e) => e.id));
     expect(stored.every((r) => r.published_at instanceof Date && r.attempts === 0)).toBe(true);
@@ -160,7 +162,7 @@ describe('transactional outbox', () => {
     expect(claimedBy[0] + claimedBy[1]).toBe(200);
     expect(claimedBy[0]).toBeGreaterThan(0);
     expect(claimedBy[1]).toBeGreaterThan(0);
-    expect((await rows()).every((r) => r.published_at !== null)).toBe(true);
+    await waitFor(async () => (await rows()).every((r) => r.published_at !== null), 'rows marked published');
   });
 
   it('When notified after a commit, then the relay publishes without waiting for the poll interval', async () => {
