@@ -20,6 +20,7 @@ import { JwksCache } from './auth/jwks.cache.js';
 import { createRequireAuth } from './auth/require-auth.middleware.js';
 import { SessionRevocations } from './auth/session-revocations.js';
 import { sessionRevokedSubscription } from './auth/session-revoked.consumer.js';
+import { createContextServiceClient } from './clients/context-service.client.js';
 import { createUserServiceClient } from './clients/user-service.client.js';
 import type { GatewayConfig } from './config.js';
 import { createHttpApp } from './http/http-server.js';
@@ -42,6 +43,11 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     metrics,
     deadlineMs: config.GRPC_DEADLINE_MS,
   });
+  const contexts = createContextServiceClient(config.CONTEXT_SERVICE_ADDR, {
+    logger,
+    metrics,
+    deadlineMs: config.GRPC_DEADLINE_MS,
+  });
   const redis = createRedis({
     url: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
@@ -52,6 +58,9 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
   const userServiceHealth = grpcHealthCheck(config.USER_SERVICE_ADDR);
   // Reported, not deciding: while user-service is down the gateway still answers (503 in the envelope).
   health.addReadinessCheck('user-service', userServiceHealth, { critical: false });
+  // Reported, not deciding: without context-service only /api/v1/sessions answers 503.
+  const contextServiceHealth = grpcHealthCheck(config.CONTEXT_SERVICE_ADDR);
+  health.addReadinessCheck('context-service', contextServiceHealth, { critical: false });
 
   // Revoked sessions (logout, password change, refresh-token reuse, account deletion), shared by every
   // replica in Redis; fed by the routes that end sessions and by user-service's `session.revoked`.
@@ -96,6 +105,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     metrics,
     health,
     users,
+    contexts,
     requireAuth: createRequireAuth([
       ['jwt', exceptApiKeys(strategy)],
       ['api-key', createApiKeyStrategy(apiKeyCache)],
@@ -128,6 +138,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
         http_port: httpPort,
         ops_port: opsPort,
         user_service: config.USER_SERVICE_ADDR,
+        context_service: config.CONTEXT_SERVICE_ADDR,
       });
       return { httpPort, opsPort };
     },
@@ -141,6 +152,13 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
           async () => {
             users.close();
             userServiceHealth.close();
+          },
+        ],
+        [
+          'context-service client',
+          async () => {
+            contexts.close();
+            contextServiceHealth.close();
           },
         ],
         ['redis', () => closeRedis(redis)],

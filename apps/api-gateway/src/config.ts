@@ -7,6 +7,11 @@ export const gatewayConfigSchema = commonConfigSchema.extend({
   HTTP_PORT: env.port(8080).describe('public port: /api/v1, /healthz, /readyz'),
   OPS_PORT: env.port(9080).describe('internal port: /healthz, /readyz (detailed), /metrics'),
   USER_SERVICE_ADDR: z.string().min(1).default('127.0.0.1:50051'),
+  CONTEXT_SERVICE_ADDR: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:50052')
+    .describe('context-service (conversations: /api/v1/sessions)'),
   REDIS_URL: env.url().default('redis://127.0.0.1:6379').describe('session revocations, caches, rate limits'),
   REDIS_KEY_PREFIX: z.string().default('te:gateway:'),
   // Events: the gateway consumes `session.revoked` (its revocation list; src/auth/session-revoked.consumer.ts).

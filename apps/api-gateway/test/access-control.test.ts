@@ -11,6 +11,7 @@ import {
   type RunningGateway,
   type Session,
 } from './support/gateway.harness.js';
+import { ContextServiceProcess } from './support/context-service.process.js';
 import { UserServiceProcess } from './support/user-service.process.js';
 
 /*
@@ -80,6 +81,7 @@ const ROUTES = inventory(
     metrics: createMetrics({ service: 'inventory', defaultMetrics: false }),
     health: new Health(),
     users: {} as HttpAppDeps['users'],
+    contexts: {} as HttpAppDeps['contexts'],
     requireAuth: recordingRequireAuth,
     apiKeyCache: {} as ApiKeyCache,
     revocations: {} as HttpAppDeps['revocations'],
@@ -111,6 +113,8 @@ const PROTECTED = ROUTES.filter((route) => !PUBLIC_ROUTES.includes(route.key));
 
 interface Actor {
   session: Session;
+  /** The actor's own conversation session (context-service). */
+  conversationId: string;
   /** The actor's own API key (an id another user must never reach). */
   ownKeyId: string;
   ownKeyPrefix: string;
@@ -125,6 +129,25 @@ interface RouteCase {
   othersId?: (other: Actor) => string;
   intact?: (other: Actor) => Promise<void>;
 }
+
+/** The other user's conversation is still there, with its title and its one message. */
+const conversationIntact = async (other: Actor) => {
+  const headers = bearer(other.session.access_token);
+  const got = await call<{ session: { title: string } }>(
+    gateway.baseUrl,
+    'GET',
+    `/api/v1/sessions/${other.conversationId}`,
+    { headers },
+  );
+  expect([got.status, got.body.data?.session.title]).toEqual([200, 'private']);
+  const messages = await call<{ messages: unknown[] }>(
+    gateway.baseUrl,
+    'GET',
+    `/api/v1/sessions/${other.conversationId}/messages`,
+    { headers },
+  );
+  expect(messages.body.data?.messages).toHaveLength(1);
+};
 
 const CASES: Record<string, RouteCase> = {
   // Take no input; a body with members is refused before anything happens (the session stays).
@@ -142,6 +165,24 @@ const CASES: Record<string, RouteCase> = {
       expect(listed.body.data!.api_keys.map((k) => k.id)).toContain(other.ownKeyId);
     },
   },
+  // Conversations (context-service): another user's session id is a 404 on every route.
+  'POST /api/v1/sessions': { body: { title: 'new' } },
+  'GET /api/v1/sessions/:id': { othersId: (other) => other.conversationId, intact: conversationIntact },
+  'PATCH /api/v1/sessions/:id': {
+    body: { title: 'stolen' },
+    othersId: (other) => other.conversationId,
+    intact: conversationIntact,
+  },
+  'DELETE /api/v1/sessions/:id': { othersId: (other) => other.conversationId, intact: conversationIntact },
+  'POST /api/v1/sessions/:id/messages': {
+    body: { content: 'injected' },
+    othersId: (other) => other.conversationId,
+    intact: conversationIntact,
+  },
+  'GET /api/v1/sessions/:id/messages': {
+    othersId: (other) => other.conversationId,
+    intact: conversationIntact,
+  },
 };
 
 /** Fields only the server sets, on any resource. */
@@ -153,6 +194,7 @@ const hasParams = (route: RouteEntry) => route.path.includes('/:');
 // ---------------------------------------------------------------------------------------------------
 
 let userService: UserServiceProcess | undefined;
+let contextService: ContextServiceProcess | undefined;
 let gateway: RunningGateway;
 let alice: Actor;
 let bob: Actor;
@@ -168,7 +210,19 @@ async function newActor(): Promise<Actor> {
   expect(status).toBe(201);
   const session = body.data!;
   const key = await createKey(session, [SCOPES.explain]);
-  return { session, ownKeyId: key.api_key.id, ownKeyPrefix: key.api_key.prefix };
+  const headers = bearer(session.access_token);
+  const conversation = await call<{ session: { id: string } }>(gateway.baseUrl, 'POST', '/api/v1/sessions', {
+    json: { title: 'private' },
+    headers,
+  });
+  expect(conversation.status).toBe(201);
+  const conversationId = conversation.body.data!.session.id;
+  const posted = await call(gateway.baseUrl, 'POST', `/api/v1/sessions/${conversationId}/messages`, {
+    json: { content: 'only mine' },
+    headers,
+  });
+  expect(posted.status).toBe(201);
+  return { session, conversationId, ownKeyId: key.api_key.id, ownKeyPrefix: key.api_key.prefix };
 }
 
 async function createKey(session: Session, scopes: string[]) {
@@ -187,8 +241,9 @@ const pathOf = (route: RouteEntry, id: string = randomUUID()) => route.path.repl
 
 beforeAll(async () => {
   userService = await UserServiceProcess.create();
-  await userService.start();
-  gateway = await startGateway(userService.address);
+  contextService = await ContextServiceProcess.create();
+  await Promise.all([userService.start(), contextService.start()]);
+  gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
   alice = await newActor();
   bob = await newActor();
   narrowKeys = {
@@ -201,6 +256,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.stop();
   await userService?.dispose();
+  await contextService?.dispose();
 }, 60_000);
 
 describe('access control over every route of the gateway', () => {

@@ -113,6 +113,7 @@ export class SystemStack {
   private async startGateway(): Promise<void> {
     const base = withoutKeys(this.env('api-gateway').env, ['GRPC_PORT']);
     const userService = `127.0.0.1:${this.service('user-service').grpcPort}`;
+    const contextService = `127.0.0.1:${this.service('context-service').grpcPort}`;
     await this.launch('api-gateway', ([httpPort, opsPort]) => ({
       ports: { httpPort, opsPort },
       env: {
@@ -120,6 +121,7 @@ export class SystemStack {
         HTTP_PORT: String(httpPort),
         OPS_PORT: String(opsPort),
         USER_SERVICE_ADDR: userService,
+        CONTEXT_SERVICE_ADDR: contextService,
       },
     }));
   }

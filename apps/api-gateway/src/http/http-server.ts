@@ -5,12 +5,14 @@ import { createOpsHandler, type Health, type Logger, type Metrics } from '@te/pl
 import type { ApiKeyCache } from '../auth/api-key.cache.js';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { SessionRevocations } from '../auth/session-revocations.js';
+import type { ContextServiceClient } from '../clients/context-service.client.js';
 import type { UserServiceClient } from '../clients/user-service.client.js';
 import { accountSecurityRoutes } from '../routes/account-security.routes.js';
 import { adminRoutes } from '../routes/admin.routes.js';
 import { apiKeyRoutes } from '../routes/api-keys.routes.js';
 import { authRoutes } from '../routes/auth.routes.js';
 import { oidcRoutes } from '../routes/oidc.routes.js';
+import { sessionRoutes } from '../routes/sessions.routes.js';
 import { usageRoutes } from '../routes/usage.routes.js';
 import { userRoutes } from '../routes/users.routes.js';
 import { wellKnownRoutes } from '../routes/well-known.routes.js';
@@ -23,6 +25,8 @@ export interface HttpAppDeps {
   metrics: Metrics;
   health: Health;
   users: UserServiceClient;
+  /** context-service: the caller's conversations. */
+  contexts: ContextServiceClient;
   requireAuth: RequireAuth;
   /** Revoked sign-in sessions (their access tokens are refused until they expire). */
   revocations: SessionRevocations;
@@ -79,6 +83,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     recordRouteBase(),
     apiKeyRoutes(deps.users, deps.requireAuth, deps.apiKeyCache),
   );
+  app.use('/api/v1/sessions', recordRouteBase(), sessionRoutes(deps.contexts, deps.requireAuth));
   app.use('/.well-known', recordRouteBase(), wellKnownRoutes(deps.users));
 
   app.use(notFound());

@@ -134,3 +134,51 @@ export function presentUsage(row: UsageRowMessage) {
     cost_usd: row.costUsd || '0.000000',
   };
 }
+
+export interface ConversationSessionMessage {
+  id?: string;
+  title?: string;
+  settingsJson?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  lastActivityAt?: string;
+}
+
+/** A conversation session as its owner sees it; `title` null when none was given. */
+export function presentConversationSession(session: ConversationSessionMessage | null | undefined) {
+  return {
+    id: session?.id ?? '',
+    title: session?.title || null,
+    settings: parsePreferences(session?.settingsJson),
+    created_at: session?.createdAt ?? '',
+    updated_at: session?.updatedAt ?? '',
+    last_activity_at: session?.lastActivityAt ?? '',
+  };
+}
+
+export interface ConversationMessageMessage {
+  id?: string;
+  sessionId?: string;
+  role?: string;
+  content?: string;
+  model?: string;
+  mode?: string;
+  attachmentIds?: string[];
+  status?: string;
+  createdAt?: string;
+}
+
+/** One message of a session; `model` null when routing chooses. */
+export function presentConversationMessage(message: ConversationMessageMessage | null | undefined) {
+  return {
+    id: message?.id ?? '',
+    session_id: message?.sessionId ?? '',
+    role: message?.role ?? '',
+    content: message?.content ?? '',
+    model: message?.model || null,
+    mode: message?.mode ?? '',
+    attachment_ids: message?.attachmentIds ?? [],
+    status: message?.status ?? '',
+    created_at: message?.createdAt ?? '',
+  };
+}

@@ -1,0 +1,133 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { AppError, SCOPES } from '@te/platform';
+import type { RequireAuth } from '../auth/require-auth.middleware.js';
+import type { ContextServiceClient } from '../clients/context-service.client.js';
+import { sendData } from '../http/envelope.js';
+import { validateBody } from '../http/validate.js';
+import { validateQuery, validatedQuery } from '../http/validate-query.js';
+import { presentConversationMessage, presentConversationSession } from './presenters.js';
+
+// Types and sizes only: context-service applies the rules (title ≤ 200 characters, settings a JSON
+// object ≤ 16 KiB, content 1–32,000 characters, attachments of this session) and names every bad
+// field. `.strict()`: a body cannot set what the server owns (id, user_id, role, status, created_at…).
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => value.isWellFormed(), { message: 'must be valid Unicode text' });
+// z.custom keeps the object as sent (a record schema would rebuild it and lose a "__proto__" key).
+const settings = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { message: 'must be a JSON object' },
+);
+
+const sessionBody = z.object({ title: text(1000).optional(), settings: settings.optional() }).strict();
+
+const messageBody = z
+  .object({
+    content: text(200_000),
+    attachment_ids: z.array(z.string().max(64)).max(50).optional(),
+    model: z.string().max(200).optional(),
+    mode: z.enum(['sync', 'stream', 'async']).optional(),
+  })
+  .strict();
+
+const pageQuery = z
+  .object({
+    page_size: z.coerce.number().int().min(1).max(100).optional(),
+    page_token: z.string().max(512).optional(),
+  })
+  .strict();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * /api/v1/sessions: the caller's conversations (context-service). Every route needs the `explain`
+ * scope: conversations are what that scope is for, reading included. Another user's session is a
+ * 404, like a missing one. POST answers 201; DELETE answers 204 (no content, hence no envelope).
+ * Messages are listed oldest first; sessions newest first; both with opaque `page_token` cursors.
+ */
+export function sessionRoutes(contexts: ContextServiceClient, requireAuth: RequireAuth): Router {
+  const router = Router();
+  const auth = requireAuth(SCOPES.explain);
+
+  router.post('/', auth, validateBody(sessionBody), async (req, res) => {
+    const input = req.body as z.infer<typeof sessionBody>;
+    const { session } = await contexts.sessions.create({
+      ...(input.title !== undefined && { title: input.title }),
+      ...(input.settings !== undefined && { settingsJson: JSON.stringify(input.settings) }),
+    });
+    sendData(res, 201, { session: presentConversationSession(session) });
+  });
+
+  router.get('/', auth, validateQuery(pageQuery), async (_req, res) => {
+    const query = validatedQuery(res, pageQuery);
+    const page = await contexts.sessions.list({
+      pageSize: query.page_size ?? 0,
+      pageToken: query.page_token ?? '',
+    });
+    sendData(res, 200, {
+      sessions: (page.sessions ?? []).map(presentConversationSession),
+      next_page_token: page.nextPageToken || null,
+    });
+  });
+
+  router.get('/:id', auth, async (req, res) => {
+    const { session } = await contexts.sessions.get(sessionId(req));
+    sendData(res, 200, { session: presentConversationSession(session) });
+  });
+
+  // PATCH semantics (RFC 5789): only the members present change; `settings` replaces the stored object.
+  router.patch('/:id', auth, validateBody(sessionBody), async (req, res) => {
+    const input = req.body as z.infer<typeof sessionBody>;
+    const { session } = await contexts.sessions.update({
+      id: sessionId(req),
+      ...(input.title !== undefined && { title: input.title }),
+      ...(input.settings !== undefined && { settingsJson: JSON.stringify(input.settings) }),
+    });
+    sendData(res, 200, { session: presentConversationSession(session) });
+  });
+
+  router.delete('/:id', auth, async (req, res) => {
+    await contexts.sessions.delete(sessionId(req));
+    res.status(204).end();
+  });
+
+  // Stores the user's message (201). The assistant's reply comes with request routing (issue 4).
+  router.post('/:id/messages', auth, validateBody(messageBody), async (req, res) => {
+    const input = req.body as z.infer<typeof messageBody>;
+    const { message } = await contexts.messages.post({
+      sessionId: sessionId(req),
+      content: input.content,
+      attachmentIds: input.attachment_ids ?? [],
+      model: input.model ?? '',
+      mode: input.mode ?? 'sync',
+    });
+    sendData(res, 201, { message: presentConversationMessage(message) });
+  });
+
+  router.get('/:id/messages', auth, validateQuery(pageQuery), async (req, res) => {
+    const query = validatedQuery(res, pageQuery);
+    const page = await contexts.messages.list({
+      sessionId: sessionId(req),
+      pageSize: query.page_size ?? 0,
+      pageToken: query.page_token ?? '',
+    });
+    sendData(res, 200, {
+      messages: (page.messages ?? []).map(presentConversationMessage),
+      next_page_token: page.nextPageToken || null,
+    });
+  });
+
+  return router;
+}
+
+function sessionId(req: Request): string {
+  const id = String(req.params['id']);
+  if (!UUID.test(id))
+    throw new AppError('VALIDATION_FAILED', 'Session id is invalid', {
+      fields: [{ field: 'id', message: 'must be a UUID' }],
+    });
+  return id;
+}

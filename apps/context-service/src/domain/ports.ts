@@ -1,0 +1,76 @@
+import type { EventEnvelope } from '@te/events';
+import type { AttachmentSummary, Cursor, Message, MessageMode, Session } from './conversation.js';
+
+/** Builds the events a change writes to the outbox in its own transaction. */
+export type EventsOf<T> = (changed: T) => EventEnvelope[];
+
+/** Sessions in PostgreSQL. Every method that takes a user id only ever sees that user's rows. */
+export interface SessionStore {
+  create(
+    input: { userId: string; title: string; settings: Record<string, unknown> },
+    events: EventsOf<Session>,
+  ): Promise<Session>;
+  findOwned(userId: string, id: string): Promise<Session | undefined>;
+  /** Newest first by (created_at, id), strictly after `after`; `limit` rows at most. */
+  list(userId: string, page: { limit: number; after?: Cursor }): Promise<Session[]>;
+  update(
+    userId: string,
+    id: string,
+    changes: { title?: string; settings?: Record<string, unknown> },
+  ): Promise<Session | undefined>;
+  /** Deletes the session (messages and attachments cascade); false when it is not the user's. */
+  delete(userId: string, id: string, events: EventsOf<Session>): Promise<boolean>;
+  /**
+   * Deletes sessions whose last activity is before `cutoff`, at most `limit` of them, each with its
+   * events in the same transaction; a session that saw activity meanwhile is kept.
+   */
+  deleteIdle(cutoff: Date, limit: number, events: EventsOf<Session>): Promise<Session[]>;
+  /** The state the cache keeps, read from the database (undefined: no such session). */
+  loadState(sessionId: string, recentMessages: number): Promise<SessionState | undefined>;
+}
+
+export interface NewMessage {
+  userId: string;
+  sessionId: string;
+  content: string;
+  model: string;
+  mode: MessageMode;
+  attachmentIds: string[];
+}
+
+export type PostOutcome =
+  | { kind: 'stored'; message: Message }
+  | { kind: 'session_not_found' }
+  /** Indexes (in the request) of ids that are not attachments of this session. */
+  | { kind: 'unknown_attachments'; indexes: number[] };
+
+export interface MessageStore {
+  /** Stores a user message and bumps the session's activity, with its events, in one transaction. */
+  post(input: NewMessage, events: EventsOf<Message>): Promise<PostOutcome>;
+  /** Oldest first by (created_at, id), strictly after `after`; undefined when the session is not the user's. */
+  list(
+    userId: string,
+    sessionId: string,
+    page: { limit: number; after?: Cursor },
+  ): Promise<Message[] | undefined>;
+}
+
+/** What a conversation needs at hand: the session, its last messages, its attachments. */
+export interface SessionState {
+  session: Session;
+  /** The most recent messages, oldest first. */
+  recentMessages: Message[];
+  attachments: AttachmentSummary[];
+}
+
+/**
+ * The session state cache (Redis in production). The database stays the source of truth: a miss is
+ * rebuilt from it, and a cache that cannot answer is skipped, never an error for the caller.
+ */
+export interface SessionStates {
+  /** The state of one of the user's sessions (read-through); undefined when not theirs or missing. */
+  get(userId: string, sessionId: string): Promise<SessionState | undefined>;
+  /** Re-reads a session's state from the database after a write (drops it when the session is gone). */
+  refresh(sessionId: string): Promise<void>;
+  forget(sessionIds: string[]): Promise<void>;
+}

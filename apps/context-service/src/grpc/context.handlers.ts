@@ -1,0 +1,86 @@
+import type { AsyncHandlers, teContextV1 } from '@te/grpc';
+import { listMessages, postMessage } from '../domain/message.use-cases.js';
+import type { MessageStore, SessionStates, SessionStore } from '../domain/ports.js';
+import {
+  createSession,
+  deleteSession,
+  getSession,
+  listSessions,
+  updateSession,
+} from '../domain/session.use-cases.js';
+import { callerId } from './caller.js';
+import { messageMessage, sessionMessage } from './messages.js';
+
+export interface ContextHandlerDeps {
+  sessions: SessionStore;
+  messages: MessageStore;
+  states: SessionStates;
+  /** `source` of the events this service publishes (its name). */
+  source: string;
+}
+
+/** te.context.v1.ContextService: thin translation between the contract and the use cases. */
+export function contextHandlers(deps: ContextHandlerDeps): AsyncHandlers<teContextV1.ContextServiceHandlers> {
+  return {
+    async CreateSession(request, ctx) {
+      const session = await createSession(
+        callerId(ctx),
+        { title: request.title, settingsJson: request.settingsJson },
+        deps,
+      );
+      return { session: sessionMessage(session) };
+    },
+
+    async ListSessions(request, ctx) {
+      const page = await listSessions(
+        callerId(ctx),
+        { pageSize: request.pageSize, pageToken: request.pageToken },
+        deps,
+      );
+      return { sessions: page.items.map(sessionMessage), nextPageToken: page.nextPageToken };
+    },
+
+    async GetSession(request, ctx) {
+      return { session: sessionMessage(await getSession(callerId(ctx), request.id, deps)) };
+    },
+
+    async UpdateSession(request, ctx) {
+      const session = await updateSession(
+        callerId(ctx),
+        request.id,
+        { title: request.title, settingsJson: request.settingsJson },
+        deps,
+      );
+      return { session: sessionMessage(session) };
+    },
+
+    async DeleteSession(request, ctx) {
+      await deleteSession(callerId(ctx), request.id, deps);
+      return {};
+    },
+
+    async PostMessage(request, ctx) {
+      const message = await postMessage(
+        callerId(ctx),
+        {
+          sessionId: request.sessionId,
+          content: request.content,
+          attachmentIds: request.attachmentIds,
+          model: request.model,
+          mode: request.mode,
+        },
+        deps,
+      );
+      return { message: messageMessage(message) };
+    },
+
+    async ListMessages(request, ctx) {
+      const page = await listMessages(
+        callerId(ctx),
+        { sessionId: request.sessionId, pageSize: request.pageSize, pageToken: request.pageToken },
+        deps,
+      );
+      return { messages: page.items.map(messageMessage), nextPageToken: page.nextPageToken };
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './sniff-image-type.js';
+export * from './normalise-screenshot.js';

@@ -1,0 +1,129 @@
+import path from 'node:path';
+import pg from 'pg';
+import { RabbitMqEventBus, type EventEnvelope } from '@te/events';
+import { callUnary, createGrpcClient, loadProtos } from '@te/grpc';
+import {
+  AppError,
+  captureLogger,
+  createMetrics,
+  runWithRequestContext,
+  scopesForRoles,
+  type CapturedLogger,
+} from '@te/platform';
+import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
+import { createContextServiceApp, type ContextServiceAppOptions } from '../../src/app.js';
+import { loadContextServiceConfig } from '../../src/config.js';
+import { USER_DELETED_QUEUE } from '../../src/events/user-deleted.consumer.js';
+
+export const SCHEMA = path.join(__dirname, '../../prisma/schema.prisma');
+
+export type ContextClient = InstanceType<
+  ReturnType<typeof loadProtos>['te']['context']['v1']['ContextService']
+>;
+
+export interface RunningContextService {
+  app: ReturnType<typeof createContextServiceApp>;
+  client: ContextClient;
+  logs: CapturedLogger;
+  stop(): Promise<void>;
+}
+
+/** A run's own database, exchange and Redis prefix; the service's consumer queue is removed at cleanup. */
+export function createContextEnv(queues: string[] = []): Promise<ServiceTestEnv> {
+  return createServiceTestEnv({
+    schemaPath: SCHEMA,
+    databaseName: 'te_context',
+    queues: [USER_DELETED_QUEUE, ...queues],
+  });
+}
+
+/** context-service in this process against the machine's PostgreSQL, Redis and RabbitMQ. */
+export async function startContextService(
+  env: ServiceTestEnv,
+  overrides: Record<string, string> = {},
+  options: Omit<ContextServiceAppOptions, 'logger'> = {},
+): Promise<RunningContextService> {
+  const logs = captureLogger('context-service', 'info');
+  const app = createContextServiceApp(loadContextServiceConfig({ ...env.env, ...overrides }), {
+    ...options,
+    logger: logs.logger,
+  });
+  const { grpcPort } = await app.start();
+  const client = createGrpcClient(loadProtos().te.context.v1.ContextService, `127.0.0.1:${grpcPort}`, {
+    logger: logs.logger,
+    metrics: createMetrics({ service: 'test-client', defaultMetrics: false }),
+  });
+  return {
+    app,
+    client,
+    logs,
+    async stop() {
+      client.close();
+      await app.stop();
+    },
+  };
+}
+
+/** Runs `fn` as the gateway calls: with the principal of a signed-in user. */
+export function as<T>(userId: string, fn: () => Promise<T>): Promise<T> {
+  return runWithRequestContext(
+    {
+      requestId: `test-${Math.random().toString(36).slice(2)}`,
+      principal: { userId, roles: ['user'], scopes: scopesForRoles(['user']), authMethod: 'jwt' },
+    },
+    fn,
+  );
+}
+
+/** Typed calls as a given user. */
+export function callsAs(client: ContextClient, userId: string) {
+  type Req<M extends keyof ContextClient> = Parameters<ContextClient[M]>[0];
+  return {
+    create: (request: Req<'CreateSession'> = {}) =>
+      as(userId, () => callUnary(client, 'CreateSession', request)),
+    list: (request: Req<'ListSessions'> = {}) => as(userId, () => callUnary(client, 'ListSessions', request)),
+    get: (id: string) => as(userId, () => callUnary(client, 'GetSession', { id })),
+    update: (request: Req<'UpdateSession'>) => as(userId, () => callUnary(client, 'UpdateSession', request)),
+    remove: (id: string) => as(userId, () => callUnary(client, 'DeleteSession', { id })),
+    post: (request: Req<'PostMessage'>) => as(userId, () => callUnary(client, 'PostMessage', request)),
+    messages: (request: Req<'ListMessages'>) => as(userId, () => callUnary(client, 'ListMessages', request)),
+  };
+}
+
+/** The error a call failed with (fails the test when it succeeded). */
+export async function failure(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AppError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+export function queryPool(env: ServiceTestEnv): pg.Pool {
+  return new pg.Pool({ connectionString: env.env['DATABASE_URL'], max: 2 });
+}
+
+/** A test consumer of the run's exchange (its queue is registered for cleanup), collecting events. */
+export async function observeEvents(env: ServiceTestEnv, queue: string, bindings: string[]) {
+  env.amqp.registerQueue(queue);
+  const logs = captureLogger('observer');
+  const received: EventEnvelope<Record<string, unknown>>[] = [];
+  const bus = new RabbitMqEventBus({
+    url: env.amqp.url,
+    exchange: env.amqp.exchange,
+    queuePrefix: env.amqp.queuePrefix,
+    logger: logs.logger,
+    metrics: createMetrics({ service: 'observer', defaultMetrics: false }),
+    connectionName: 'test-observer',
+  });
+  await bus.connect();
+  await bus.subscribe<Record<string, unknown>>({
+    queue,
+    bindings,
+    handler: async (event) => {
+      received.push(event);
+    },
+  });
+  return { received, bus, close: () => bus.close() };
+}
