@@ -193,10 +193,14 @@ describe('DeleteAccount', () => {
     expect(Math.abs(Date.parse(event.data.deleted_at) - Date.now())).toBeLessThan(60_000);
     // The event carries no personal data beyond the id: the email is nowhere in it.
     expect(JSON.stringify(event)).not.toContain(email);
-    const { rows: outbox } = await db.query('SELECT published_at FROM outbox_events WHERE id = $1', [
-      event.id,
-    ]);
-    expect(outbox[0].published_at).not.toBeNull();
+    // Delivered means confirmed by the broker; the relay marks the row just after (poll for it).
+    await waitFor(
+      async () => {
+        const { rows } = await db.query('SELECT published_at FROM outbox_events WHERE id = $1', [event.id]);
+        return rows[0]?.published_at !== null;
+      },
+      { timeoutMs: 10_000, description: 'the user.deleted outbox row to be marked published' },
+    );
     // The gateways learn of the ended sessions through session.revoked (their revocation list).
     const revoked = await waitFor(() => revocations.find((e) => e.subject === victim.id), {
       timeoutMs: 10_000,

@@ -132,8 +132,14 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
       roles: ['user'],
       registered_at: response.user!.createdAt,
     });
-    const outbox = await db.query('SELECT published_at FROM outbox_events WHERE id = $1', [event.id]);
-    expect(outbox.rows[0].published_at).not.toBeNull();
+    // Delivered means confirmed by the broker; the relay marks the row just after (poll for it).
+    await waitFor(
+      async () => {
+        const outbox = await db.query('SELECT published_at FROM outbox_events WHERE id = $1', [event.id]);
+        return outbox.rows[0]?.published_at !== null;
+      },
+      { timeoutMs: 10_000, description: 'the outbox row to be marked published' },
+    );
   });
 
   it('When the email is already registered in another case, then registration is a CONFLICT naming the email and nothing is published', async () => {

@@ -67,8 +67,11 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
       timeoutMs: 10_000,
       description: 'the event',
     });
-    const outbox = await db.outboxEvent.findUnique({ where: { id: event.id } });
-    expect(outbox?.publishedAt).toBeInstanceOf(Date);
+    // Delivered means confirmed by the broker; the relay marks the row just after (poll for it).
+    await waitFor(
+      async () => (await db.outboxEvent.findUnique({ where: { id: event.id } }))?.publishedAt instanceof Date,
+      { timeoutMs: 10_000, description: 'the outbox row to be marked published' },
+    );
     expect(await db.processedEvent.count({ where: { eventId: event.id } })).toBe(1);
   });
 
