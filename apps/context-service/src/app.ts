@@ -2,6 +2,7 @@ import { loadProtos } from '@te/grpc';
 import type { Logger } from '@te/platform';
 import { ServiceHost } from '@te/service-host';
 import type { ContextServiceConfig } from './config.js';
+import { AttachmentRepository } from './db/attachment.repository.js';
 import { MessageRepository } from './db/message.repository.js';
 import { createContextDb } from './db/prisma-client.js';
 import { SessionRepository } from './db/session.repository.js';
@@ -9,19 +10,35 @@ import { SessionStateCache } from './db/session-state.cache.js';
 import type { Session } from './domain/conversation.js';
 import type { EraseUserObjects } from './domain/erase-user-data.use-case.js';
 import { purgeIdleSessions } from './domain/purge-idle-sessions.use-case.js';
+import { ocrSubscription } from './events/ocr.consumer.js';
 import { userDeletedSubscription } from './events/user-deleted.consumer.js';
 import { contextHandlers } from './grpc/context.handlers.js';
+import type { OcrEngine } from './ocr/ocr-engine.js';
+import { TesseractOcrEngine } from './ocr/tesseract.ocr-engine.js';
+import { userPrefix } from './storage/content-addressed.js';
+import { createObjectStorage } from './storage/create-object-storage.js';
+import type { ObjectStorage } from './storage/object-storage.js';
+import { objectStorageSettings } from './storage/object-storage.config.js';
 
 /** Name of the retention job (its scheduler lock is `scheduler:context-service:<name>`). */
 export const SESSION_RETENTION_JOB = 'session-retention';
 
+/** `service`: the gRPC API, lifecycle jobs and (with OCR_WORKER_ENABLED) the OCR consumer; `ocr-worker`: the OCR consumer only. */
+export type ContextServiceRole = 'service' | 'ocr-worker';
+
 export interface ContextServiceAppOptions {
   logger?: Logger;
-  /**
-   * Object storage erasure for lifecycle events. Until the attachments' storage is wired here these are
-   * absent and only rows and cached state are erased; pass them once the storage driver exists.
-   */
+  role?: ContextServiceRole;
+  /** Object storage; by default the driver the STORAGE_* variables describe. */
+  storage?: ObjectStorage;
+  /** OCR engine of the consumer; by default tesseract.js with OCR_POOL_SIZE workers. */
+  ocrEngine?: OcrEngine;
+  /** Object erasure on `user.deleted`; by default everything under the user's storage prefix. */
   eraseUserObjects?: EraseUserObjects;
+  /**
+   * Object erasure for sessions the retention job deleted. Not wired by default: objects are
+   * content-addressed per user (one may serve several sessions) and go with the account.
+   */
   eraseSessionObjects?: (sessions: Session[]) => Promise<void>;
 }
 
@@ -30,6 +47,7 @@ export function createContextServiceApp(
   config: ContextServiceConfig,
   options: ContextServiceAppOptions = {},
 ): ServiceHost {
+  const role = options.role ?? 'service';
   const database = createContextDb({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -38,38 +56,89 @@ export function createContextServiceApp(
   const host = new ServiceHost({ config, database, logger: options.logger });
   const publishNow = () => host.relay.notify();
 
-  // Conversations in PostgreSQL; each session's working state cached in Redis.
+  // Conversations in PostgreSQL; each session's working state cached in Redis; uploads in object storage.
   const sessions = new SessionRepository(database.db, publishNow);
   const messages = new MessageRepository(database.db, publishNow);
+  const attachments = new AttachmentRepository(database.db, publishNow);
   const states = new SessionStateCache(host.redis, sessions, host.logger, {
     recentMessages: config.SESSION_STATE_RECENT_MESSAGES,
     ttlSeconds: config.SESSION_STATE_TTL_SECONDS,
   });
+  const storage = options.storage ?? createObjectStorage(objectStorageSettings(config));
 
-  // te.context.v1.ContextService: the caller's sessions and messages.
-  host.grpc.addService(
-    loadProtos().te.context.v1.ContextService.service,
-    contextHandlers({ sessions, messages, states, source: config.SERVICE_NAME }),
-  );
+  if (role === 'service') {
+    // te.context.v1.ContextService: the caller's sessions, messages and attachments.
+    host.grpc.addService(
+      loadProtos().te.context.v1.ContextService.service,
+      contextHandlers({
+        sessions,
+        messages,
+        states,
+        attachments,
+        storage,
+        attachmentLimits: {
+          maxBytes: config.ATTACHMENT_MAX_BYTES,
+          maxDimension: config.ATTACHMENT_MAX_DIMENSION,
+          maxPixels: config.ATTACHMENT_MAX_PIXELS,
+        },
+        source: config.SERVICE_NAME,
+      }),
+    );
 
-  // Lifecycle: account deletion erases the user's conversations; idle sessions expire.
-  host.consume(
-    userDeletedSubscription({
-      db: database.db,
-      states,
-      logger: host.logger,
-      eraseUserObjects: options.eraseUserObjects,
-    }),
-  );
-  host.scheduler.every(SESSION_RETENTION_JOB, config.SESSION_RETENTION_CHECK_SECONDS * 1000, async () => {
-    await purgeIdleSessions({
-      sessions,
-      states,
-      retentionDays: config.SESSION_RETENTION_DAYS,
-      source: config.SERVICE_NAME,
-      logger: host.logger,
-      eraseSessionObjects: options.eraseSessionObjects,
+    // Lifecycle: account deletion erases the user's conversations and objects; idle sessions expire.
+    host.consume(
+      userDeletedSubscription({
+        db: database.db,
+        states,
+        logger: host.logger,
+        eraseUserObjects:
+          options.eraseUserObjects ??
+          (async (userId) => {
+            await storage.deletePrefix(userPrefix(userId));
+          }),
+      }),
+    );
+    host.scheduler.every(SESSION_RETENTION_JOB, config.SESSION_RETENTION_CHECK_SECONDS * 1000, async () => {
+      await purgeIdleSessions({
+        sessions,
+        states,
+        retentionDays: config.SESSION_RETENTION_DAYS,
+        source: config.SERVICE_NAME,
+        logger: host.logger,
+        eraseSessionObjects: options.eraseSessionObjects,
+      });
     });
-  });
+  }
+
+  // OCR work queue: in this process, or in its own deployment (src/worker.ts).
+  if (role === 'ocr-worker' || config.OCR_WORKER_ENABLED) {
+    const engine =
+      options.ocrEngine ??
+      new TesseractOcrEngine({
+        poolSize: config.OCR_POOL_SIZE,
+        jobTimeoutMs: config.OCR_JOB_TIMEOUT_MS,
+        logger: host.logger,
+      });
+    host.consume(
+      ocrSubscription({
+        attachments,
+        storage,
+        states,
+        engine,
+        maxImageBytes: config.STORAGE_MAX_OBJECT_BYTES,
+        source: config.SERVICE_NAME,
+        logger: host.logger,
+      }),
+    );
+    // The bus is closed (running jobs finished) before the engine's workers go.
+    const stopHost = host.stop.bind(host);
+    host.stop = async () => {
+      try {
+        await stopHost();
+      } finally {
+        await engine.close();
+      }
+    };
+  }
   return host;
 }

@@ -1,4 +1,11 @@
-import { callUnary, createGrpcClient, loadProtos, type GrpcClientOptions, type RequestOf } from '@te/grpc';
+import {
+  callUnary,
+  createGrpcClient,
+  loadProtos,
+  type CallUnaryOptions,
+  type GrpcClientOptions,
+  type RequestOf,
+} from '@te/grpc';
 
 /**
  * context-service over gRPC (proto/te/context/v1/context.proto): the caller's conversation sessions and
@@ -19,6 +26,13 @@ export function createContextServiceClient(address: string, options: GrpcClientO
     messages: {
       post: (request: Req<'PostMessage'>) => callUnary(client, 'PostMessage', request),
       list: (request: Req<'ListMessages'>) => callUnary(client, 'ListMessages', request),
+    },
+    attachments: {
+      // Unary: the whole file in one message (grpc-js sends any size; context-service's receive limit decides).
+      upload: (request: Req<'UploadAttachment'>, options?: CallUnaryOptions) =>
+        callUnary(client, 'UploadAttachment', request, options),
+      get: (sessionId: string, attachmentId: string) =>
+        callUnary(client, 'GetAttachment', { sessionId, attachmentId }),
     },
     close: () => client.close(),
   };

@@ -29,7 +29,7 @@ export class ContextServiceProcess {
       schemaPath: CONTEXT_SERVICE_SCHEMA,
       databaseName: 'te_context',
       // context-service's own consumer queue, so cleanup removes it (services cannot share imports).
-      queues: ['context-service.user-deleted'],
+      queues: ['context-service.user-deleted', 'context-service.ocr'],
     });
     const grpcPort = await freePort();
     let httpPort = await freePort();

@@ -1,5 +1,12 @@
 import type { AsyncHandlers, teContextV1 } from '@te/grpc';
+import {
+  getAttachment,
+  uploadAttachment,
+  type AttachmentLimits,
+  type AttachmentStore,
+} from '../domain/attachment.use-cases.js';
 import { listMessages, postMessage } from '../domain/message.use-cases.js';
+import type { ObjectStorage } from '../storage/object-storage.js';
 import type { MessageStore, SessionStates, SessionStore } from '../domain/ports.js';
 import {
   createSession,
@@ -9,12 +16,15 @@ import {
   updateSession,
 } from '../domain/session.use-cases.js';
 import { callerId } from './caller.js';
-import { messageMessage, sessionMessage } from './messages.js';
+import { attachmentMessage, messageMessage, sessionMessage } from './messages.js';
 
 export interface ContextHandlerDeps {
   sessions: SessionStore;
   messages: MessageStore;
   states: SessionStates;
+  attachments: AttachmentStore;
+  storage: ObjectStorage;
+  attachmentLimits: AttachmentLimits;
   /** `source` of the events this service publishes (its name). */
   source: string;
 }
@@ -81,6 +91,24 @@ export function contextHandlers(deps: ContextHandlerDeps): AsyncHandlers<teConte
         deps,
       );
       return { messages: page.items.map(messageMessage), nextPageToken: page.nextPageToken };
+    },
+
+    async UploadAttachment(request, ctx) {
+      const attachment = await uploadAttachment(
+        callerId(ctx),
+        { sessionId: request.sessionId, data: request.data },
+        { ...deps, limits: deps.attachmentLimits },
+      );
+      return { attachment: attachmentMessage(attachment) };
+    },
+
+    async GetAttachment(request, ctx) {
+      const attachment = await getAttachment(
+        callerId(ctx),
+        { sessionId: request.sessionId, attachmentId: request.attachmentId },
+        deps,
+      );
+      return { attachment: attachmentMessage(attachment) };
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { teContextV1 } from '@te/grpc';
+import type { Attachment } from '../domain/attachment.js';
 import type { Message, Session } from '../domain/conversation.js';
 
 /** The wire form of a session (never its owner's id: the caller is the owner). */
@@ -24,5 +25,22 @@ export function messageMessage(message: Message): teContextV1.Message {
     attachmentIds: message.attachmentIds,
     status: message.status,
     createdAt: message.createdAt.toISOString(),
+  };
+}
+
+/** The wire form of an attachment (never its object key or owner: storage is the service's business). */
+export function attachmentMessage(attachment: Attachment): teContextV1.Attachment {
+  return {
+    id: attachment.id,
+    sessionId: attachment.sessionId,
+    contentType: attachment.contentType,
+    size: attachment.sizeBytes,
+    width: attachment.width ?? 0,
+    height: attachment.height ?? 0,
+    status: attachment.status,
+    ocrText: attachment.ocrText ?? '',
+    ocrConfidence: attachment.ocrConfidence ?? 0,
+    createdAt: attachment.createdAt.toISOString(),
+    processedAt: attachment.processedAt?.toISOString() ?? '',
   };
 }

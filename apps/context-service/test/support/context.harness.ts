@@ -13,6 +13,7 @@ import {
 import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
 import { createContextServiceApp, type ContextServiceAppOptions } from '../../src/app.js';
 import { loadContextServiceConfig } from '../../src/config.js';
+import { CONTEXT_OCR_QUEUE } from '../../src/events/ocr.consumer.js';
 import { USER_DELETED_QUEUE } from '../../src/events/user-deleted.consumer.js';
 
 export const SCHEMA = path.join(__dirname, '../../prisma/schema.prisma');
@@ -33,7 +34,7 @@ export function createContextEnv(queues: string[] = []): Promise<ServiceTestEnv>
   return createServiceTestEnv({
     schemaPath: SCHEMA,
     databaseName: 'te_context',
-    queues: [USER_DELETED_QUEUE, ...queues],
+    queues: [USER_DELETED_QUEUE, CONTEXT_OCR_QUEUE, ...queues],
   });
 }
 
@@ -87,6 +88,10 @@ export function callsAs(client: ContextClient, userId: string) {
     remove: (id: string) => as(userId, () => callUnary(client, 'DeleteSession', { id })),
     post: (request: Req<'PostMessage'>) => as(userId, () => callUnary(client, 'PostMessage', request)),
     messages: (request: Req<'ListMessages'>) => as(userId, () => callUnary(client, 'ListMessages', request)),
+    upload: (request: Req<'UploadAttachment'>) =>
+      as(userId, () => callUnary(client, 'UploadAttachment', request)),
+    attachment: (sessionId: string, attachmentId: string) =>
+      as(userId, () => callUnary(client, 'GetAttachment', { sessionId, attachmentId })),
   };
 }
 
