@@ -114,6 +114,10 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     revocations,
     corsOrigins: config.CORS_ORIGINS,
     jsonBodyLimit: config.JSON_BODY_LIMIT,
+    attachments: {
+      maxBytes: config.ATTACHMENT_MAX_BYTES,
+      uploadDeadlineMs: config.ATTACHMENT_UPLOAD_DEADLINE_MS,
+    },
     trustProxy: config.TRUST_PROXY,
   });
   const server = http.createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, app);

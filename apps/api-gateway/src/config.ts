@@ -29,6 +29,13 @@ export const gatewayConfigSchema = commonConfigSchema.extend({
       "signing keys are re-read this often (keep below user-service's JWT_KEY_PUBLISH_AHEAD_SECONDS)",
     ),
   JSON_BODY_LIMIT: z.string().default('100kb'),
+  // Screenshots (POST /api/v1/sessions/:id/attachments, multipart/form-data).
+  ATTACHMENT_MAX_BYTES: env
+    .positiveInt(10 * 1024 * 1024)
+    .describe("largest uploaded file, in bytes (413 beyond it); keep it ≤ context-service's own"),
+  ATTACHMENT_UPLOAD_DEADLINE_MS: env
+    .milliseconds(30_000)
+    .describe('deadline of the upload call to context-service (it decodes and normalises the image)'),
   // API keys resolved through user-service are cached in memory (src/auth/api-key.cache.ts).
   API_KEY_CACHE_MAX_ENTRIES: env.positiveInt(10_000).describe('resolved API keys kept per gateway'),
   API_KEY_CACHE_MAX_TTL_SECONDS: z.coerce

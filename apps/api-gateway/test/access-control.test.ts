@@ -87,6 +87,7 @@ const ROUTES = inventory(
     revocations: {} as HttpAppDeps['revocations'],
     corsOrigins: [],
     jsonBodyLimit: '100kb',
+    attachments: { maxBytes: 1024, uploadDeadlineMs: 1000 },
     trustProxy: 'loopback',
   }),
 ).filter((route) => route.path.startsWith('/api/v1/'));
@@ -180,6 +181,17 @@ const CASES: Record<string, RouteCase> = {
     intact: conversationIntact,
   },
   'GET /api/v1/sessions/:id/messages': {
+    othersId: (other) => other.conversationId,
+    intact: conversationIntact,
+  },
+  // Screenshots: multipart, not JSON (no member to smuggle; its parts are checked in attachments-api.test.ts).
+  // The session is looked up first, so another user's is a 404 whatever the body.
+  'POST /api/v1/sessions/:id/attachments': {
+    noBody: true,
+    othersId: (other) => other.conversationId,
+    intact: conversationIntact,
+  },
+  'GET /api/v1/sessions/:id/attachments/:attachmentId': {
     othersId: (other) => other.conversationId,
     intact: conversationIntact,
   },

@@ -79,4 +79,26 @@ describe('error mapping', () => {
       message: 'Internal server error',
     });
   });
+
+  it('When grpc-js refuses a message over the size limit, then PAYLOAD_TOO_LARGE, while other RESOURCE_EXHAUSTED stays RATE_LIMITED', () => {
+    for (const details of [
+      'Received message larger than max (5242885 vs 4194304)',
+      'Sent message larger than max (5242885 vs. 1024)',
+      'Received message that decompresses to a size larger than 4194304',
+    ]) {
+      expect(fromGrpcError(serviceError(Status.RESOURCE_EXHAUSTED, details), call)).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        message: 'Message larger than the gRPC message size limit',
+      });
+    }
+    expect(fromGrpcError(serviceError(Status.RESOURCE_EXHAUSTED, 'quota exceeded'), call).code).toBe(
+      'RATE_LIMITED',
+    );
+    expect(
+      fromGrpcError(
+        serviceError(Status.RESOURCE_EXHAUSTED, 'Too many', { 'x-te-error-code': 'RATE_LIMITED' }),
+        call,
+      ).code,
+    ).toBe('RATE_LIMITED');
+  });
 });

@@ -42,17 +42,23 @@ export function fromGrpcError(error: ServiceError, call: { service: string; meth
   const trailerCode = error.metadata ? firstString(error.metadata, MetadataKeys.errorCode) : undefined;
   const transport = TRANSPORT_CODES.has(error.code);
   const fromTrailer = !transport && isErrorCode(trailerCode);
+  const tooLarge = !fromTrailer && isMessageSizeRejection(error);
   const code: ErrorCode = fromTrailer
     ? (trailerCode as ErrorCode)
     : error.code === Status.CANCELLED
       ? 'UNAVAILABLE'
-      : codeForGrpcStatus(error.code);
+      : tooLarge
+        ? 'PAYLOAD_TOO_LARGE'
+        : codeForGrpcStatus(error.code);
   const fields = fromTrailer && error.metadata ? readFields(error.metadata) : undefined;
   const retryAfter =
     fromTrailer && error.metadata ? Number(firstString(error.metadata, MetadataKeys.retryAfter)) : NaN;
   // Only our own servers (they sent the trailer) produce messages meant for the caller.
-  const message =
-    fromTrailer && !GENERIC_MESSAGES[code] ? error.details : (GENERIC_MESSAGES[code] ?? 'Remote call failed');
+  const message = tooLarge
+    ? MESSAGE_TOO_LARGE
+    : fromTrailer && !GENERIC_MESSAGES[code]
+      ? error.details
+      : (GENERIC_MESSAGES[code] ?? 'Remote call failed');
   return new AppError(code, message, {
     fields,
     ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
@@ -63,6 +69,19 @@ export function fromGrpcError(error: ServiceError, call: { service: string; meth
     },
     cause: error,
   });
+}
+
+const MESSAGE_TOO_LARGE = 'Message larger than the gRPC message size limit';
+
+/**
+ * RESOURCE_EXHAUSTED without our trailer is usually grpc-js refusing a message over
+ * `grpc.max_receive_message_length` / `grpc.max_send_message_length` (on either side): that is
+ * PAYLOAD_TOO_LARGE, not RATE_LIMITED, and retrying would not help. grpc-js says
+ * "Received message larger than max (…)", "Sent message larger than max (…)" or
+ * "Received message that decompresses to a size larger than …".
+ */
+function isMessageSizeRejection(error: ServiceError): boolean {
+  return error.code === Status.RESOURCE_EXHAUSTED && /message .*larger than/i.test(error.details ?? '');
 }
 
 function readFields(metadata: Metadata): FieldError[] | undefined {

@@ -11,8 +11,9 @@ import { GrpcHealthReporter } from './health.js';
 import { SERVER_OPTIONS } from './keepalive.js';
 import { parseMethodPath } from './method-path.js';
 import { loadReflectionDefinition } from './proto-loader.js';
+import { wrapServerStreaming } from './server-streaming.js';
 import { wrapUnary } from './server-unary.js';
-import type { HandlersFor, UnaryHandler } from './service-types.js';
+import type { HandlersFor, MethodHandler, ServerStreamingHandler, UnaryHandler } from './service-types.js';
 
 export interface GrpcServerOptions {
   logger: Logger;
@@ -22,14 +23,22 @@ export interface GrpcServerOptions {
   reflection?: boolean;
   /** Plaintext by default: inside the cluster transport security is the mesh's job. */
   credentials?: ServerCredentials;
-  /** Merged over the keepalive defaults (keepalive.ts). */
+  /**
+   * grpc-js server options, merged over the keepalive defaults (keepalive.ts), e.g.
+   * `{ 'grpc.max_receive_message_length': 16 * 1024 * 1024 }` (default 4 MiB; a larger request is
+   * refused with RESOURCE_EXHAUSTED, PAYLOAD_TOO_LARGE on our clients) or `'grpc.max_send_message_length'`.
+   */
   serverOptions?: ServerOptions;
   /** How often grpc.health.v1 re-evaluates readiness for Watch streams (default 5000). */
   healthRefreshIntervalMs?: number;
 }
 
 export interface GrpcServer {
-  /** Serves a service: `addService(loadProtos().te.user.v1.UserService.service, { Register: async (req, ctx) => ... })`. */
+  /**
+   * Serves a service: `addService(loadProtos().te.user.v1.UserService.service, { Register: async (req, ctx) => ... })`.
+   * Server-streaming RPCs take `async function* (req, ctx) { yield ... }`. Throws when an RPC has no
+   * handler, a handler of the wrong kind, or streams requests (client/bidirectional: not supported).
+   */
   addService<D extends ServiceDefinition>(definition: D, handlers: HandlersFor<D>): void;
   /** Binds and serves; resolves with the bound port (pass 0 for any free port). */
   start(port: number, host?: string): Promise<number>;
@@ -58,13 +67,29 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       const implementation: UntypedServiceImplementation = {};
       const services = new Set<string>();
       for (const [key, method] of Object.entries(definition)) {
-        // Server streaming slots in here: a wrapServerStreaming() beside wrapUnary(), sharing runServerCall().
-        if (method.requestStream || method.responseStream) {
-          throw new Error(`${method.path}: streaming RPCs are not supported yet`);
+        if (method.requestStream) {
+          throw new Error(`${method.path}: client and bidirectional streaming RPCs are not supported`);
         }
-        const handler = (handlers as Record<string, UnaryHandler<unknown, unknown> | undefined>)[key];
+        const handler = (handlers as Record<string, MethodHandler<unknown, unknown> | undefined>)[key];
         if (typeof handler !== 'function') throw new Error(`${method.path}: no handler given for ${key}`);
-        implementation[key] = wrapUnary(handler, { logger, metrics });
+        const kind = handler.constructor.name;
+        if (method.responseStream) {
+          // An `async` function can only resolve once; a stream needs `async function*`.
+          if (kind === 'AsyncFunction') {
+            throw new Error(
+              `${method.path}: a server-streaming handler must be an async generator (async function*)`,
+            );
+          }
+          implementation[key] = wrapServerStreaming(handler as ServerStreamingHandler<unknown, unknown>, {
+            logger,
+            metrics,
+          });
+        } else {
+          if (kind === 'AsyncGeneratorFunction') {
+            throw new Error(`${method.path}: a unary RPC takes an async function, not an async generator`);
+          }
+          implementation[key] = wrapUnary(handler as UnaryHandler<unknown, unknown>, { logger, metrics });
+        }
         services.add(parseMethodPath(method.path).service);
       }
       server.addService(definition, implementation);

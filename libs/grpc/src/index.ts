@@ -14,10 +14,13 @@ export {
   type GrpcClientOptions,
   type CallUnaryOptions,
 } from './grpc-client.js';
+export { callServerStream, type CallServerStreamOptions } from './client-stream.js';
 export { grpcHealthCheck, type GrpcHealthCheck, type GrpcHealthCheckOptions } from './health-check-client.js';
 export type { CallContext } from './call-context.js';
 export type {
   UnaryHandler,
+  ServerStreamingHandler,
+  MethodHandler,
   AsyncHandlers,
   AsyncHandler,
   HandlersFor,
@@ -26,6 +29,9 @@ export type {
   UnaryMethodName,
   RequestOf,
   ResponseOf,
+  ServerStreamMethodName,
+  StreamRequestOf,
+  StreamResponseOf,
   ClientConstructor,
 } from './service-types.js';
 export { MetadataKeys, encodePrincipal, decodePrincipal } from './metadata.js';

@@ -21,7 +21,7 @@ export interface ServerCallDeps {
   metrics: Metrics;
 }
 
-/** What every kind of server call (unary now, streaming later) exposes to the shared wrapper. */
+/** What every kind of server call (unary, server streaming) exposes to the shared wrapper. */
 export interface InboundCall {
   readonly metadata: Metadata;
   readonly cancelled: boolean;
@@ -44,15 +44,20 @@ const SERVER_FAULTS = new Set<number>([
   Status.DATA_LOSS,
 ]);
 
+/** Extra fields for the call's log line and span (e.g. `messages_sent` of a stream), set while it runs. */
+export type CallAnnotations = Record<string, string | number>;
+
 /**
  * Runs `fn` as the handling of one call: request context (request id, principal), a server span
  * whose parent is the caller's traceparent, the inbound deadline for outgoing calls, error mapping,
- * logging and the duration metric. Never rejects: failures come back as a status to send.
+ * logging and the duration metric (once per call, with the status the caller saw). Never rejects:
+ * failures come back as a status to send. A call the caller cancelled (or whose deadline passed) is
+ * logged as such, whatever `fn` did afterwards: grpc-js has already sent its status.
  */
 export async function runServerCall<T>(
   call: InboundCall,
   deps: ServerCallDeps,
-  fn: (ctx: CallContext) => Promise<T>,
+  fn: (ctx: CallContext, annotations: CallAnnotations) => Promise<T>,
 ): Promise<CallOutcome<T>> {
   const started = performance.now();
   const name = parseMethodPath(call.getPath());
@@ -79,6 +84,8 @@ export async function runServerCall<T>(
   };
   const parent = extractTraceContext(readTraceCarrier(call.metadata));
   const attributes = { 'rpc.system': 'grpc', 'rpc.service': name.service, 'rpc.method': name.method };
+  const annotations: CallAnnotations = {};
+  const abandoned = () => (call.cancelled ? abandonedCode(deadline) : undefined);
 
   const outcome = await runWithRequestContext({ requestId, principal, client }, () =>
     runInInboundCall({ deadline }, () =>
@@ -88,16 +95,37 @@ export async function runServerCall<T>(
         async (span): Promise<CallOutcome<T>> => {
           try {
             if (rejected) throw rejected;
-            const value = await fn(ctx);
-            span.setAttribute('rpc.grpc.status_code', Status.OK);
-            deps.logger.info('gRPC call handled', {
+            const value = await fn(ctx, annotations);
+            const code = abandoned() ?? Status.OK;
+            span.setAttributes({ ...annotations, 'rpc.grpc.status_code': code });
+            deps.logger.info(code === Status.OK ? 'gRPC call handled' : 'gRPC call abandoned by the caller', {
               ...logFields(name),
-              code: 'OK',
+              ...annotations,
+              code: grpcStatusName(code),
               duration_ms: elapsedMs(started),
             });
             return { ok: true, value };
           } catch (thrown) {
-            return failed(thrown, span, name, deps.logger, started);
+            span.setAttributes(annotations);
+            const code = abandoned();
+            if (code !== undefined) {
+              // What the handler threw after the caller left (usually ctx.signal's abort) is no failure.
+              span.setAttribute('rpc.grpc.status_code', code);
+              deps.logger.info('gRPC call abandoned by the caller', {
+                ...logFields(name),
+                ...annotations,
+                code: grpcStatusName(code),
+                duration_ms: elapsedMs(started),
+              });
+            }
+            return failed(
+              thrown,
+              span,
+              name,
+              code === undefined ? deps.logger : undefined,
+              started,
+              annotations,
+            );
           }
         },
         { kind: SpanKind.SERVER, parent },
@@ -107,13 +135,7 @@ export async function runServerCall<T>(
   call.removeListener('cancelled', onCancelled);
 
   // A cancelled call's status was already sent by grpc-js; record what the caller actually saw.
-  const code = call.cancelled
-    ? deadline && Date.now() >= deadline.getTime()
-      ? Status.DEADLINE_EXCEEDED
-      : Status.CANCELLED
-    : outcome.ok
-      ? Status.OK
-      : outcome.status.code;
+  const code = abandoned() ?? (outcome.ok ? Status.OK : outcome.status.code);
   deps.metrics.grpcServerDuration.observe(
     { service: name.service, method: name.method, code: grpcStatusName(code) },
     (performance.now() - started) / 1000,
@@ -121,17 +143,29 @@ export async function runServerCall<T>(
   return outcome;
 }
 
+function abandonedCode(deadline: Date | undefined): number {
+  return deadline && Date.now() >= deadline.getTime() ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
+}
+
+/** The status for what the handler threw; logged and recorded on the span unless `logger` is omitted. */
 function failed<T>(
   thrown: unknown,
   span: Span,
   name: MethodName,
-  logger: Logger,
+  logger: Logger | undefined,
   started: number,
+  annotations: CallAnnotations,
 ): CallOutcome<T> {
   const error = AppError.from(thrown);
   const status = toGrpcStatus(error);
+  if (!logger) return { ok: false, status, error };
   span.setAttribute('rpc.grpc.status_code', status.code);
-  const fields = { ...logFields(name), grpc_code: grpcStatusName(status.code), error_code: error.code };
+  const fields = {
+    ...logFields(name),
+    ...annotations,
+    grpc_code: grpcStatusName(status.code),
+    error_code: error.code,
+  };
   if (error.isInternal) {
     // The only place an internal failure's real message and stack are kept: the log, never the wire.
     const original = thrown instanceof Error ? thrown : new Error(String(thrown));

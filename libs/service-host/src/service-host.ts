@@ -8,7 +8,7 @@ import {
   type SubscribeOptions,
   type TransactionalSqlExecutor,
 } from '@te/events';
-import { createGrpcServer, type GrpcServer } from '@te/grpc';
+import { createGrpcServer, type GrpcServer, type GrpcServerOptions } from '@te/grpc';
 import {
   closeInOrder,
   closeRedis,
@@ -35,6 +35,14 @@ export interface ServiceHostOptions {
   config: ServiceConfig;
   database: ServiceDatabase;
   logger?: Logger;
+  /**
+   * grpc-js server options for this service's gRPC server, merged over the keepalive defaults, e.g.
+   * `{ 'grpc.max_receive_message_length': 16 * 1024 * 1024 }` for a service that accepts uploads
+   * (default 4 MiB; larger requests are refused as PAYLOAD_TOO_LARGE) or
+   * `'grpc.max_send_message_length'`. Clients raise their own receive limit with
+   * createGrpcClient's `channelOptions`.
+   */
+  grpcServerOptions?: GrpcServerOptions['serverOptions'];
 }
 
 /** Published outbox rows and processed-event records are kept this long, then purged hourly. */
@@ -91,7 +99,12 @@ export class ServiceHost {
     this.health.addReadinessCheck('redis', redisReadinessCheck(this.redis));
     this.health.addReadinessCheck('rabbitmq', this.bus.readinessCheck());
 
-    this.grpc = createGrpcServer({ logger, metrics, health: this.health });
+    this.grpc = createGrpcServer({
+      logger,
+      metrics,
+      health: this.health,
+      serverOptions: options.grpcServerOptions,
+    });
     this.ops = createOpsServer({
       port: config.HTTP_PORT,
       host: config.HTTP_HOST,

@@ -1,14 +1,16 @@
 import path from 'node:path';
 import { createPgAdapter } from '@te/database';
 import { createEvent, enqueueEvent, idempotent, RabbitMqEventBus, type EventEnvelope } from '@te/events';
-import { grpcHealthCheck } from '@te/grpc';
-import { captureLogger, createMetrics, loadConfig } from '@te/platform';
+import { callUnary, createGrpcClient, grpcHealthCheck, loadProtos } from '@te/grpc';
+import { AppError, captureLogger, createMetrics, loadConfig } from '@te/platform';
 import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
 import { serviceConfigSchema, ServiceHost } from '../src/index.js';
 import { PrismaClient } from './fixture/generated/prisma/client.js';
 
 const SCHEMA = path.join(__dirname, 'fixture/schema.prisma');
 const QUEUE = 'svchost-test.things';
+// Lowered from grpc-js's 4 MiB so the test proves grpcServerOptions reach the server.
+const MAX_REQUEST_BYTES = 64 * 1024;
 
 describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
   const captured = captureLogger('svchost-test');
@@ -31,7 +33,26 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
     const config = loadConfig(schema, { ...env.env, LOG_LEVEL: 'debug' });
     const { adapter, pool } = createPgAdapter({ url: config.DATABASE_URL, applicationName: 'svchost-test' });
     db = new PrismaClient({ adapter });
-    host = new ServiceHost({ config, database: { db, pool }, logger: captured.logger });
+    host = new ServiceHost({
+      config,
+      database: { db, pool },
+      logger: captured.logger,
+      grpcServerOptions: { 'grpc.max_receive_message_length': MAX_REQUEST_BYTES },
+    });
+    const notUsed = async (): Promise<never> => {
+      throw new AppError('METHOD_NOT_ALLOWED', 'Not served by this test');
+    };
+    host.grpc.addService(loadProtos().te.user.v1.UserService.service, {
+      GetUser: async (request) => ({ user: { id: request.id } }),
+      Register: notUsed,
+      Login: notUsed,
+      GetJwks: notUsed,
+      GetMe: notUsed,
+      UpdateProfile: notUsed,
+      ChangePassword: notUsed,
+      DeleteAccount: notUsed,
+      ListSecurityEvents: notUsed,
+    });
     host.consume({
       queue: QUEUE,
       bindings: ['thing.happened'],
@@ -97,6 +118,25 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
     expect(
       captured.lines().some((l) => l.message === 'event bookkeeping purged' && Number(l.outbox_rows) >= 1),
     ).toBe(true);
+  });
+
+  it('When grpcServerOptions lower the receive limit, then a larger request is PAYLOAD_TOO_LARGE and a smaller one passes', async () => {
+    const client = createGrpcClient(loadProtos().te.user.v1.UserService, `127.0.0.1:${ports.grpcPort}`, {
+      logger: captured.logger,
+      metrics: createMetrics({ service: 'svchost-client', defaultMetrics: false }),
+    });
+    try {
+      const small = await callUnary(client, 'GetUser', { id: 'u'.repeat(1_000) });
+      const large = await callUnary(client, 'GetUser', { id: 'u'.repeat(MAX_REQUEST_BYTES + 1) }).catch(
+        (e: unknown) => e,
+      );
+
+      expect(small.user?.id).toHaveLength(1_000);
+      expect(large).toBeInstanceOf(AppError);
+      expect(large).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    } finally {
+      client.close();
+    }
   });
 
   it('When stopped with a handler in flight, then the handler finishes first and everything closes in order', async () => {

@@ -10,6 +10,7 @@ import type { UserServiceClient } from '../clients/user-service.client.js';
 import { accountSecurityRoutes } from '../routes/account-security.routes.js';
 import { adminRoutes } from '../routes/admin.routes.js';
 import { apiKeyRoutes } from '../routes/api-keys.routes.js';
+import { attachmentRoutes, type AttachmentLimits } from '../routes/attachments.routes.js';
 import { authRoutes } from '../routes/auth.routes.js';
 import { oidcRoutes } from '../routes/oidc.routes.js';
 import { sessionRoutes } from '../routes/sessions.routes.js';
@@ -34,6 +35,8 @@ export interface HttpAppDeps {
   apiKeyCache: ApiKeyCache;
   corsOrigins: string[];
   jsonBodyLimit: string;
+  /** Uploads (multipart, read by their route; express.json ignores them). */
+  attachments: AttachmentLimits;
   trustProxy: string;
 }
 
@@ -84,6 +87,11 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     apiKeyRoutes(deps.users, deps.requireAuth, deps.apiKeyCache),
   );
   app.use('/api/v1/sessions', recordRouteBase(), sessionRoutes(deps.contexts, deps.requireAuth));
+  app.use(
+    '/api/v1/sessions',
+    recordRouteBase(),
+    attachmentRoutes(deps.contexts, deps.requireAuth, deps.attachments),
+  );
   app.use('/.well-known', recordRouteBase(), wellKnownRoutes(deps.users));
 
   app.use(notFound());

@@ -35,6 +35,8 @@ export function attachmentRoutes(
 
   router.post('/:id/attachments', auth, async (req, res) => {
     const sessionId = uuidParam(req, 'id', 'Session id');
+    // A missing or another user's session is a 404 before any byte of the file is read.
+    await contexts.sessions.get(sessionId);
     const file = await readSingleFile(req, res, limits.maxBytes);
     const { attachment } = await contexts.attachments.upload(
       { sessionId, filename: file.filename, declaredContentType: file.mimeType, data: file.data },
@@ -97,7 +99,9 @@ function readSingleFile(req: Request, res: Response, maxBytes: number): Promise<
     parser.on('file', (name, stream, info) => {
       if (name !== 'file') {
         stream.resume();
-        return fail(validation(`Unexpected file part "${name}"`, name, 'is not allowed; send the file as "file"'));
+        return fail(
+          validation(`Unexpected file part "${name}"`, name, 'is not allowed; send the file as "file"'),
+        );
       }
       const chunks: Buffer[] = [];
       let size = 0;

@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   createServiceTestEnv,
@@ -22,6 +24,8 @@ export class ContextServiceProcess {
     private readonly testEnv: ServiceTestEnv,
     readonly grpcPort: number,
     readonly httpPort: number,
+    /** Its object storage (filesystem driver): uploaded screenshots of the run. */
+    readonly storageRoot: string,
   ) {}
 
   static async create(): Promise<ContextServiceProcess> {
@@ -34,7 +38,8 @@ export class ContextServiceProcess {
     const grpcPort = await freePort();
     let httpPort = await freePort();
     while (httpPort === grpcPort) httpPort = await freePort();
-    return new ContextServiceProcess(testEnv, grpcPort, httpPort);
+    const storageRoot = await mkdtemp(path.join(tmpdir(), 'te-gateway-objects-'));
+    return new ContextServiceProcess(testEnv, grpcPort, httpPort, storageRoot);
   }
 
   /** Its database (sessions, messages). */
@@ -60,6 +65,7 @@ export class ContextServiceProcess {
         HTTP_PORT: String(this.httpPort),
         LOG_LEVEL: 'info',
         DATABASE_POOL_SIZE: '4',
+        STORAGE_FS_ROOT: this.storageRoot,
       },
     });
     return this.current;
@@ -73,6 +79,7 @@ export class ContextServiceProcess {
       await running?.stop('SIGTERM', 20_000);
     } finally {
       await this.testEnv.cleanup();
+      await rm(this.storageRoot, { recursive: true, force: true });
     }
   }
 }
