@@ -12,6 +12,7 @@ import {
   type Session,
 } from './support/gateway.harness.js';
 import { ContextServiceProcess } from './support/context-service.process.js';
+import { startFakeAiGateway, type FakeAiGateway } from './support/fake-ai-gateway.js';
 import { UserServiceProcess } from './support/user-service.process.js';
 
 /*
@@ -147,7 +148,7 @@ const conversationIntact = async (other: Actor) => {
     `/api/v1/sessions/${other.conversationId}/messages`,
     { headers },
   );
-  expect(messages.body.data?.messages).toHaveLength(1);
+  expect(messages.body.data?.messages).toHaveLength(2); // the question and its sync reply
 };
 
 const CASES: Record<string, RouteCase> = {
@@ -207,6 +208,7 @@ const hasParams = (route: RouteEntry) => route.path.includes('/:');
 
 let userService: UserServiceProcess | undefined;
 let contextService: ContextServiceProcess | undefined;
+let ai: FakeAiGateway | undefined;
 let gateway: RunningGateway;
 let alice: Actor;
 let bob: Actor;
@@ -253,7 +255,9 @@ const pathOf = (route: RouteEntry, id: string = randomUUID()) => route.path.repl
 
 beforeAll(async () => {
   userService = await UserServiceProcess.create();
-  contextService = await ContextServiceProcess.create();
+  // Messages are answered (request routing): a fake AI gateway serves te.ai.v1 on loopback.
+  ai = await startFakeAiGateway();
+  contextService = await ContextServiceProcess.create({ AI_GATEWAY_SERVICE_ADDR: ai.address });
   await Promise.all([userService.start(), contextService.start()]);
   gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
   alice = await newActor();
@@ -269,6 +273,7 @@ afterAll(async () => {
   await gateway?.stop();
   await userService?.dispose();
   await contextService?.dispose();
+  await ai?.stop();
 }, 60_000);
 
 describe('access control over every route of the gateway', () => {

@@ -7,6 +7,7 @@ import {
   type Session,
 } from './support/gateway.harness.js';
 import { ContextServiceProcess } from './support/context-service.process.js';
+import { startFakeAiGateway, type FakeAiGateway } from './support/fake-ai-gateway.js';
 import { UserServiceProcess } from './support/user-service.process.js';
 
 // Conversations through real HTTP: the gateway in-process, user-service and context-service as their
@@ -33,6 +34,7 @@ interface ConversationMessage {
 
 let userService: UserServiceProcess | undefined;
 let contextService: ContextServiceProcess | undefined;
+let ai: FakeAiGateway | undefined;
 let gateway: RunningGateway;
 let alice: Session;
 let bob: Session;
@@ -51,7 +53,8 @@ const createSession = async (who: Session, body: Record<string, unknown> = {}) =
 
 beforeAll(async () => {
   userService = await UserServiceProcess.create();
-  contextService = await ContextServiceProcess.create();
+  ai = await startFakeAiGateway({ models: [{ name: 'explainer' }, { name: 'gpt-4o-mini' }] });
+  contextService = await ContextServiceProcess.create({ AI_GATEWAY_SERVICE_ADDR: ai.address });
   await Promise.all([userService.start(), contextService.start()]);
   gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
   alice = (await register(gateway.baseUrl)).body.data!;
@@ -62,6 +65,7 @@ afterAll(async () => {
   await gateway?.stop();
   await userService?.dispose();
   await contextService?.dispose();
+  await ai?.stop();
 }, 60_000);
 
 describe('/api/v1/sessions through the gateway', () => {
@@ -123,15 +127,18 @@ describe('/api/v1/sessions through the gateway', () => {
     for (const answer of answers) expect(JSON.stringify(answer.body)).not.toContain('secret question');
     expect(bobsList.body.data!.sessions.map((s) => s.id)).not.toContain(session.id);
     const still = await api<{ messages: ConversationMessage[] }>(alice, 'GET', `/${session.id}/messages`);
-    expect(still.body.data!.messages.map((m) => m.content)).toEqual(['secret question']);
+    expect(still.body.data!.messages.map((m) => m.content)).toEqual([
+      'secret question',
+      'echo: secret question',
+    ]);
   });
 
-  test('When messages are posted, then 201 each and they are listed oldest first', async () => {
+  test('When messages are posted, then 201 each with the reply, and they are listed oldest first', async () => {
     const session = await createSession(alice);
 
     const first = await api<{ message: ConversationMessage }>(alice, 'POST', `/${session.id}/messages`, {
       content: 'What does this error mean?',
-      mode: 'stream',
+      mode: 'sync',
       model: 'gpt-4o-mini',
     });
     await api(alice, 'POST', `/${session.id}/messages`, { content: 'And this one?' });
@@ -146,14 +153,16 @@ describe('/api/v1/sessions through the gateway', () => {
       session_id: session.id,
       role: 'user',
       content: 'What does this error mean?',
-      mode: 'stream',
+      mode: 'sync',
       model: 'gpt-4o-mini',
       status: 'stored',
       attachment_ids: [],
     });
     expect(listed.body.data!.messages.map((m) => m.content)).toEqual([
       'What does this error mean?',
+      'echo: What does this error mean?',
       'And this one?',
+      'echo: And this one?',
     ]);
     expect(listed.body.data!.next_page_token).toBeNull();
   });

@@ -7,7 +7,12 @@ import { MessageRepository } from './db/message.repository.js';
 import { createContextDb } from './db/prisma-client.js';
 import { SessionRepository } from './db/session.repository.js';
 import { SessionStateCache } from './db/session-state.cache.js';
-import type { Session } from './domain/conversation.js';
+import { createAiGatewayClient } from './clients/ai-gateway.client.js';
+import type { Message, Session } from './domain/conversation.js';
+import { replySubscription } from './events/reply.consumer.js';
+import { CachedCatalogue } from './routing/model-catalogue.js';
+import { generateReply } from './routing/reply-generator.js';
+import { defaultRoutingRules } from './routing/routing-rules.js';
 import type { EraseUserObjects } from './domain/erase-user-data.use-case.js';
 import { purgeIdleSessions } from './domain/purge-idle-sessions.use-case.js';
 import { ocrSubscription } from './events/ocr.consumer.js';
@@ -23,8 +28,11 @@ import { objectStorageSettings } from './storage/object-storage.config.js';
 /** Name of the retention job (its scheduler lock is `scheduler:context-service:<name>`). */
 export const SESSION_RETENTION_JOB = 'session-retention';
 
-/** `service`: the gRPC API, lifecycle jobs and (with OCR_WORKER_ENABLED) the OCR consumer; `ocr-worker`: the OCR consumer only. */
-export type ContextServiceRole = 'service' | 'ocr-worker';
+/**
+ * `service`: the gRPC API, lifecycle jobs and (with OCR_WORKER_ENABLED / REPLY_WORKER_ENABLED) the OCR
+ * and reply consumers; `worker`: the OCR and async reply consumers only (src/worker.ts).
+ */
+export type ContextServiceRole = 'service' | 'worker';
 
 export interface ContextServiceAppOptions {
   logger?: Logger;
@@ -66,6 +74,34 @@ export function createContextServiceApp(
   });
   const storage = options.storage ?? createObjectStorage(objectStorageSettings(config));
 
+  // Request routing: rules × the AI gateway's catalogue → context window → Infer.
+  const ai = createAiGatewayClient({
+    address: config.AI_GATEWAY_SERVICE_ADDR,
+    inferDeadlineMs: config.AI_GATEWAY_INFER_DEADLINE_MS,
+    logger: host.logger,
+    metrics: host.metrics,
+  });
+  const catalogue = new CachedCatalogue(() => ai.listModels(), config.MODEL_CATALOGUE_TTL_MS);
+  const rules =
+    config.ROUTING_RULES ??
+    defaultRoutingRules({ chat: config.ROUTING_CHAT_MODEL, vision: config.ROUTING_VISION_MODEL });
+  const generate = (question: Message) =>
+    generateReply(question, {
+      ai,
+      catalogue,
+      rules,
+      messages,
+      attachments,
+      storage,
+      logger: host.logger,
+      settings: {
+        systemPrompt: config.ROUTING_SYSTEM_PROMPT,
+        maxOcrChars: config.ROUTING_MAX_OCR_CHARS,
+        historyMessages: config.ROUTING_HISTORY_MESSAGES,
+        maxImageBytes: config.STORAGE_MAX_OBJECT_BYTES,
+      },
+    });
+
   if (role === 'service') {
     // te.context.v1.ContextService: the caller's sessions, messages and attachments.
     host.grpc.addService(
@@ -82,6 +118,13 @@ export function createContextServiceApp(
           maxPixels: config.ATTACHMENT_MAX_PIXELS,
         },
         source: config.SERVICE_NAME,
+        replies: {
+          generate,
+          async mayUse(userId, model) {
+            const models = await catalogue.get(userId).catch(() => undefined);
+            return !models || models.has(model);
+          },
+        },
       }),
     );
 
@@ -110,8 +153,30 @@ export function createContextServiceApp(
     });
   }
 
+  // Async reply work queue: in this process, or in the worker deployment (src/worker.ts).
+  if (role === 'worker' || config.REPLY_WORKER_ENABLED) {
+    host.consume(
+      replySubscription({
+        messages,
+        states,
+        generate,
+        giveUpMs: config.REPLY_GIVE_UP_MS,
+        source: config.SERVICE_NAME,
+        logger: host.logger,
+      }),
+    );
+  }
+  const stopAll = host.stop.bind(host);
+  host.stop = async () => {
+    try {
+      await stopAll();
+    } finally {
+      ai.close();
+    }
+  };
+
   // OCR work queue: in this process, or in its own deployment (src/worker.ts).
-  if (role === 'ocr-worker' || config.OCR_WORKER_ENABLED) {
+  if (role === 'worker' || config.OCR_WORKER_ENABLED) {
     const engine =
       options.ocrEngine ??
       new TesseractOcrEngine({

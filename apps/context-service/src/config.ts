@@ -1,6 +1,7 @@
 import { env, loadConfig } from '@te/platform';
 import { serviceConfigSchema } from '@te/service-host';
 import { z } from 'zod';
+import { routingConfigSchema } from './routing/routing.config.js';
 import { objectStorageConfigSchema, refineObjectStorageConfig } from './storage/object-storage.config.js';
 
 /** 10 MiB: the largest screenshot accepted by default. */
@@ -43,6 +44,7 @@ export const contextServiceConfigSchema = serviceConfigSchema({
     OCR_JOB_TIMEOUT_MS: env.positiveInt(60_000).describe('one OCR run is abandoned after this long'),
   })
   .extend(objectStorageConfigSchema.shape)
+  .extend(routingConfigSchema.shape)
   .superRefine(refineObjectStorageConfig);
 
 export type ContextServiceConfig = z.infer<typeof contextServiceConfigSchema>;

@@ -168,21 +168,32 @@ describe('sessions and messages over gRPC', () => {
     });
     const first = await alice.messages({ sessionId, pageSize: 2 });
     const second = await alice.messages({ sessionId, pageSize: 2, pageToken: first.nextPageToken! });
-    expect([...first.messages!, ...second.messages!].map((m) => m.content)).toEqual([
+    const pages = [first, second];
+    let token = second.nextPageToken!;
+    while (token) {
+      const next = await alice.messages({ sessionId, pageSize: 2, pageToken: token });
+      pages.push(next);
+      token = next.nextPageToken!;
+    }
+    const all = pages.flatMap((page) => page.messages!);
+    expect(all.filter((m) => m.role === 'user').map((m) => m.content)).toEqual([
       'first question',
       'second',
       'third, with ünïcode',
     ]);
-    expect(second.nextPageToken).toBe('');
-    expect((await cached(sessionId))?.recentMessages.map((m) => m.id)).toEqual(posted.map((m) => m.id));
+    // Each async question is followed by its reply (pending or completed by now).
+    expect(all.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    // Async: each question has its pending reply beside it in the state.
+    const recent = (await cached(sessionId))?.recentMessages as { id: string; role: string }[];
+    expect(recent.filter((m) => m.role === 'user').map((m) => m.id)).toEqual(posted.map((m) => m.id));
     const last = posted[2]!;
-    await waitFor(() => eventsOf('context.message.created', sessionId).length === 3, {
+    const userEvents = () =>
+      eventsOf('context.message.created', sessionId).filter((e) => e.data['role'] === 'user');
+    await waitFor(() => userEvents().length === 3, {
       timeoutMs: 10_000,
       description: 'three context.message.created',
     });
-    const event = eventsOf('context.message.created', sessionId).find(
-      (e) => e.data['message_id'] === last.id,
-    );
+    const event = userEvents().find((e) => e.data['message_id'] === last.id);
     expect(event!.data).toEqual({
       message_id: last.id,
       session_id: sessionId,
@@ -263,7 +274,7 @@ describe('sessions and messages over gRPC', () => {
     const { session: read } = await alice.get(session!.id);
 
     expect(read?.title).toBe('cached');
-    expect((await cached(session!.id))?.recentMessages).toHaveLength(1);
+    expect((await cached(session!.id))?.recentMessages).toHaveLength(2); // the question and its reply
   });
 
   it('When a session is deleted, then its messages go with it, reads answer NOT_FOUND and context.session.deleted is published', async () => {

@@ -98,7 +98,7 @@ describe('lifecycle: user.deleted erasure and the idle-session retention job', (
       await count('sessions', bobId),
       await count('messages', bobId),
       await count('attachments', bobId),
-    ]).toEqual([1, 1, 1]);
+    ]).toEqual([1, 2, 1]); // bob's question and its (sync) reply
     expect((await callsAs(service.client, bobId).get(bobSession)).session?.id).toBe(bobSession);
   });
 

@@ -27,12 +27,12 @@ describe('session state cache outage', () => {
     const { session } = await alice.create({ title: 'resilient' });
 
     service.app.redis.disconnect();
-    const { message } = await alice.post({ sessionId: session!.id, content: 'still here?' });
+    const { message, reply } = await alice.post({ sessionId: session!.id, content: 'still here?' });
     const { session: read } = await alice.get(session!.id);
     const { messages } = await alice.messages({ sessionId: session!.id });
 
     expect(read?.title).toBe('resilient');
-    expect(messages?.map((m) => m.id)).toEqual([message!.id]);
+    expect(messages?.map((m) => m.id)).toEqual([message!.id, reply!.id]);
     expect(service.logs.lines()).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

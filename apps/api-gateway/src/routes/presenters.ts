@@ -166,9 +166,17 @@ export interface ConversationMessageMessage {
   attachmentIds?: string[];
   status?: string;
   createdAt?: string;
+  replyTo?: string;
+  errorCode?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  costUsd?: string;
 }
 
-/** One message of a session; `model` null when routing chooses. */
+/**
+ * One message of a session; `model` null when routing chooses (for a reply: the model version that
+ * answered). Replies carry `reply_to`, `error_code` when failed and `usage` when completed.
+ */
 export function presentConversationMessage(message: ConversationMessageMessage | null | undefined) {
   return {
     id: message?.id ?? '',
@@ -180,5 +188,15 @@ export function presentConversationMessage(message: ConversationMessageMessage |
     attachment_ids: message?.attachmentIds ?? [],
     status: message?.status ?? '',
     created_at: message?.createdAt ?? '',
+    reply_to: message?.replyTo || null,
+    error_code: message?.errorCode || null,
+    usage:
+      message?.status === 'completed'
+        ? {
+            input_tokens: message.inputTokens ?? 0,
+            output_tokens: message.outputTokens ?? 0,
+            cost_usd: message.costUsd || null,
+          }
+        : null,
   };
 }

@@ -94,17 +94,25 @@ export function sessionRoutes(contexts: ContextServiceClient, requireAuth: Requi
     res.status(204).end();
   });
 
-  // Stores the user's message (201). The assistant's reply comes with request routing (issue 4).
+  // sync: 201 with the user's message and the assistant's reply. async: 202 with the user's message
+  // and the pending reply (its id is the job id); Location names the messages list where the reply
+  // turns "completed" or "failed". stream: 412 until the streaming transport lands.
   router.post('/:id/messages', auth, validateBody(messageBody), async (req, res) => {
     const input = req.body as z.infer<typeof messageBody>;
-    const { message } = await contexts.messages.post({
-      sessionId: sessionId(req),
+    const id = sessionId(req);
+    const { message, reply } = await contexts.messages.post({
+      sessionId: id,
       content: input.content,
       attachmentIds: input.attachment_ids ?? [],
       model: input.model ?? '',
       mode: input.mode ?? 'sync',
     });
-    sendData(res, 201, { message: presentConversationMessage(message) });
+    const body = { message: presentConversationMessage(message), reply: presentConversationMessage(reply) };
+    if (reply?.status === 'pending') {
+      res.location(`/api/v1/sessions/${id}/messages`);
+      return sendData(res, 202, { ...body, reply_id: reply.id });
+    }
+    sendData(res, 201, body);
   });
 
   router.get('/:id/messages', auth, validateQuery(pageQuery), async (req, res) => {

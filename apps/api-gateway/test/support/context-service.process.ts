@@ -26,20 +26,22 @@ export class ContextServiceProcess {
     readonly httpPort: number,
     /** Its object storage (filesystem driver): uploaded screenshots of the run. */
     readonly storageRoot: string,
+    /** More variables, e.g. AI_GATEWAY_SERVICE_ADDR of the test's fake AI gateway. */
+    private readonly extraEnv: Record<string, string> = {},
   ) {}
 
-  static async create(): Promise<ContextServiceProcess> {
+  static async create(extraEnv: Record<string, string> = {}): Promise<ContextServiceProcess> {
     const testEnv = await createServiceTestEnv({
       schemaPath: CONTEXT_SERVICE_SCHEMA,
       databaseName: 'te_context',
       // context-service's own consumer queue, so cleanup removes it (services cannot share imports).
-      queues: ['context-service.user-deleted', 'context-service.ocr'],
+      queues: ['context-service.user-deleted', 'context-service.ocr', 'context-service.replies'],
     });
     const grpcPort = await freePort();
     let httpPort = await freePort();
     while (httpPort === grpcPort) httpPort = await freePort();
     const storageRoot = await mkdtemp(path.join(tmpdir(), 'te-gateway-objects-'));
-    return new ContextServiceProcess(testEnv, grpcPort, httpPort, storageRoot);
+    return new ContextServiceProcess(testEnv, grpcPort, httpPort, storageRoot, extraEnv);
   }
 
   /** Its database (sessions, messages). */
@@ -66,6 +68,7 @@ export class ContextServiceProcess {
         LOG_LEVEL: 'info',
         DATABASE_POOL_SIZE: '4',
         STORAGE_FS_ROOT: this.storageRoot,
+        ...this.extraEnv,
       },
     });
     return this.current;

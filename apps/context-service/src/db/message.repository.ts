@@ -1,8 +1,9 @@
-import { enqueueEvent } from '@te/events';
-import type { Cursor, Message } from '../domain/conversation.js';
+import { enqueueEvent, type EventEnvelope } from '@te/events';
+import type { Cursor, Message, ReplyContent } from '../domain/conversation.js';
 import type { EventsOf, MessageStore, NewMessage, PostOutcome } from '../domain/ports.js';
 import type { ContextDb } from './prisma-client.js';
 import { toMessage } from './rows.js';
+import { AppError } from '@te/platform';
 
 export class MessageRepository implements MessageStore {
   constructor(
@@ -10,7 +11,10 @@ export class MessageRepository implements MessageStore {
     private readonly onEventsCommitted: () => void = () => undefined,
   ) {}
 
-  async post(input: NewMessage, events: EventsOf<Message>): Promise<PostOutcome> {
+  async post(
+    input: NewMessage,
+    events: (message: Message, reply?: Message) => EventEnvelope[],
+  ): Promise<PostOutcome> {
     const outcome = await this.db
       .$transaction(async (tx): Promise<PostOutcome> => {
         const now = new Date();
@@ -46,8 +50,25 @@ export class MessageRepository implements MessageStore {
             },
           }),
         );
-        for (const event of events(message)) await enqueueEvent(tx, event);
-        return { kind: 'stored', message };
+        // The pending reply sorts right after its question (created_at + 1 ms; ids break ties).
+        const reply = input.withPendingReply
+          ? toMessage(
+              await tx.message.create({
+                data: {
+                  sessionId: input.sessionId,
+                  userId: input.userId,
+                  role: 'assistant',
+                  content: '',
+                  mode: input.mode,
+                  status: 'pending',
+                  replyToId: message.id,
+                  createdAt: new Date(now.getTime() + 1),
+                },
+              }),
+            )
+          : undefined;
+        for (const event of events(message, reply)) await enqueueEvent(tx, event);
+        return { kind: 'stored', message, ...(reply && { reply }) };
       })
       .catch((error: unknown) => {
         if (error instanceof UnknownAttachments)
@@ -56,6 +77,90 @@ export class MessageRepository implements MessageStore {
       });
     if (outcome.kind === 'stored') this.onEventsCommitted();
     return outcome;
+  }
+
+  async find(id: string): Promise<Message | undefined> {
+    const row = await this.db.message.findUnique({ where: { id } });
+    return row ? toMessage(row) : undefined;
+  }
+
+  async history(sessionId: string, before: Cursor, limit: number): Promise<Message[]> {
+    const rows = await this.db.message.findMany({
+      where: {
+        sessionId,
+        OR: [{ createdAt: { lt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }],
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit,
+    });
+    return rows.reverse().map(toMessage);
+  }
+
+  async saveReply(question: Message, reply: ReplyContent, events: EventsOf<Message>): Promise<Message> {
+    const existing = () => this.db.message.findUnique({ where: { replyToId: question.id } });
+    const saved = await this.db
+      .$transaction(async (tx) => {
+        const message = toMessage(
+          await tx.message.create({
+            data: {
+              sessionId: question.sessionId,
+              userId: question.userId,
+              role: 'assistant',
+              content: reply.content,
+              model: reply.model,
+              mode: question.mode,
+              status: 'completed',
+              replyToId: question.id,
+              inputTokens: reply.inputTokens,
+              outputTokens: reply.outputTokens,
+              costUsd: reply.costUsd,
+            },
+          }),
+        );
+        for (const event of events(message)) await enqueueEvent(tx, event);
+        return message;
+      })
+      .catch(async (error: unknown) => {
+        const code = (error as { code?: string }).code;
+        // P2002: reply_to_id is unique, a reply to this question exists (a retried call): keep it.
+        if (code === 'P2002') {
+          const row = await existing();
+          if (row) return toMessage(row);
+        }
+        // P2003: the session went away meanwhile (its messages with it).
+        if (code === 'P2003') throw new AppError('NOT_FOUND', 'Session not found');
+        throw error;
+      });
+    this.onEventsCommitted();
+    return saved;
+  }
+
+  async settleReply(
+    replyId: string,
+    outcome: { reply: ReplyContent } | { errorCode: string },
+    events: EventsOf<Message>,
+  ): Promise<Message | undefined> {
+    const data =
+      'reply' in outcome
+        ? {
+            status: 'completed' as const,
+            content: outcome.reply.content,
+            model: outcome.reply.model,
+            inputTokens: outcome.reply.inputTokens,
+            outputTokens: outcome.reply.outputTokens,
+            costUsd: outcome.reply.costUsd,
+          }
+        : { status: 'failed' as const, errorCode: outcome.errorCode };
+    const settled = await this.db.$transaction(async (tx) => {
+      // Only a pending reply changes: a redelivered job finds it settled and writes nothing.
+      const { count } = await tx.message.updateMany({ where: { id: replyId, status: 'pending' }, data });
+      if (count === 0) return undefined;
+      const message = toMessage(await tx.message.findUniqueOrThrow({ where: { id: replyId } }));
+      for (const event of events(message)) await enqueueEvent(tx, event);
+      return message;
+    });
+    if (settled) this.onEventsCommitted();
+    return settled;
   }
 
   async list(

@@ -26,6 +26,11 @@ export function toMessage(row: MessageModel): Message {
     attachmentIds: row.attachmentIds,
     status: row.status,
     createdAt: row.createdAt,
+    replyTo: row.replyToId,
+    errorCode: row.errorCode,
+    inputTokens: row.inputTokens,
+    outputTokens: row.outputTokens,
+    costUsd: row.costUsd,
   };
 }
 

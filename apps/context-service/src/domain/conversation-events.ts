@@ -84,3 +84,34 @@ export function messageCreatedEvent(message: Message, source: string): EventEnve
     },
   });
 }
+
+/**
+ * An async reply job (a work item on context-service's own queue context-service.replies, written
+ * through the outbox with the user's message). Ids only.
+ */
+export const CONTEXT_REPLY_REQUESTED = 'context.reply.requested';
+
+export interface ReplyRequestedData {
+  /** The pending assistant message the job completes (the job id the client was given). */
+  reply_id: string;
+  /** The user message it answers. */
+  message_id: string;
+  session_id: string;
+  user_id: string;
+  requested_at: string;
+}
+
+export function replyRequestedEvent(reply: Message, source: string): EventEnvelope<ReplyRequestedData> {
+  return createEvent({
+    type: CONTEXT_REPLY_REQUESTED,
+    source,
+    subject: reply.sessionId,
+    data: {
+      reply_id: reply.id,
+      message_id: reply.replyTo ?? '',
+      session_id: reply.sessionId,
+      user_id: reply.userId,
+      requested_at: reply.createdAt.toISOString(),
+    },
+  });
+}

@@ -30,6 +30,24 @@ export interface Message {
   attachmentIds: string[];
   status: MessageStatus;
   createdAt: Date;
+  /** An assistant reply: the user message it answers. */
+  replyTo: string | null;
+  /** A failed reply: why (an AppError code). */
+  errorCode: string | null;
+  /** A completed reply: what it cost (AI gateway usage; cost in US dollars as a decimal string). */
+  inputTokens: number | null;
+  outputTokens: number | null;
+  costUsd: string | null;
+}
+
+/** A completed reply's content as the AI gateway gave it. */
+export interface ReplyContent {
+  content: string;
+  /** The model version that answered. */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: string;
 }
 
 /** What the session state keeps of an attachment (never its bytes nor its full OCR text). */

@@ -1,6 +1,6 @@
 import { AppError } from '@te/platform';
-import type { Message, Page } from './conversation.js';
-import { messageCreatedEvent } from './conversation-events.js';
+import type { Message, Page, ReplyContent } from './conversation.js';
+import { messageCreatedEvent, replyRequestedEvent } from './conversation-events.js';
 import {
   attachmentIdsProblems,
   contentProblems,
@@ -18,6 +18,18 @@ export interface MessageDeps {
   messages: MessageStore;
   states: SessionStates;
   source: string;
+  /** Request routing (src/routing): the reply to a stored question, and whether a named model exists. */
+  replies: {
+    generate(question: Message): Promise<ReplyContent>;
+    /** False only when the catalogue was read and does not list it; true when it could not be read. */
+    mayUse(userId: string, model: string): Promise<boolean>;
+  };
+}
+
+export interface PostedMessage {
+  message: Message;
+  /** sync: the completed reply; async: the pending one (its id is the job id). */
+  reply: Message;
 }
 
 export interface PostMessageInput {
@@ -29,15 +41,17 @@ export interface PostMessageInput {
 }
 
 /**
- * Stores the user's message and writes `context.message.created` in the same transaction. Producing
- * the assistant's reply is request routing's job (issue 4, "Routing"); until it lands the stored
- * message is the answer.
+ * Stores the user's message (with `context.message.created`) and answers it through request routing.
+ * sync: the reply is generated now and stored; when that fails the user's message stays stored and the
+ * error (UNAVAILABLE, RATE_LIMITED, DEADLINE_EXCEEDED, VALIDATION_FAILED on `model`) goes back as is.
+ * async: a pending reply and its job (`context.reply.requested`) are written in the same transaction,
+ * answered later by the reply worker. stream: PRECONDITION_FAILED until the streaming transport lands.
  */
 export async function postMessage(
   userId: string,
   input: PostMessageInput,
   deps: MessageDeps,
-): Promise<Message> {
+): Promise<PostedMessage> {
   const mode = parseMode(input.mode);
   const problems = [
     ...idProblems(input.sessionId, 'session_id'),
@@ -48,7 +62,18 @@ export async function postMessage(
   ];
   if (problems.length || !mode.mode)
     throw new AppError('VALIDATION_FAILED', 'Invalid message', { fields: problems });
+  if (mode.mode === 'stream')
+    throw new AppError(
+      'PRECONDITION_FAILED',
+      'Streaming replies come with the streaming transport; use sync or async',
+    );
+  // A model the catalogue does not list is refused before anything is stored.
+  if (input.model && !(await deps.replies.mayUse(userId, input.model)))
+    throw new AppError('VALIDATION_FAILED', 'Invalid message', {
+      fields: [{ field: 'model', message: 'is not a model you may use' }],
+    });
 
+  const async = mode.mode === 'async';
   const outcome = await deps.messages.post(
     {
       userId,
@@ -57,8 +82,12 @@ export async function postMessage(
       model: input.model,
       mode: mode.mode,
       attachmentIds: input.attachmentIds.map((id) => id.toLowerCase()),
+      withPendingReply: async,
     },
-    (message) => [messageCreatedEvent(message, deps.source)],
+    (message, reply) => [
+      messageCreatedEvent(message, deps.source),
+      ...(reply ? [replyRequestedEvent(reply, deps.source)] : []),
+    ],
   );
   if (outcome.kind === 'session_not_found') throw notFound();
   if (outcome.kind === 'unknown_attachments') {
@@ -69,8 +98,16 @@ export async function postMessage(
       })),
     });
   }
-  await deps.states.refresh(outcome.message.sessionId);
-  return outcome.message;
+  const { message } = outcome;
+  await deps.states.refresh(message.sessionId);
+  if (outcome.reply) return { message, reply: outcome.reply };
+
+  const content = await deps.replies.generate(message);
+  const reply = await deps.messages.saveReply(message, content, (saved) => [
+    messageCreatedEvent(saved, deps.source),
+  ]);
+  await deps.states.refresh(message.sessionId);
+  return { message, reply };
 }
 
 /** Messages of one of the user's sessions, oldest first by (created_at, id). */

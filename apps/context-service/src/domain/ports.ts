@@ -1,5 +1,12 @@
 import type { EventEnvelope } from '@te/events';
-import type { AttachmentSummary, Cursor, Message, MessageMode, Session } from './conversation.js';
+import type {
+  AttachmentSummary,
+  Cursor,
+  Message,
+  MessageMode,
+  ReplyContent,
+  Session,
+} from './conversation.js';
 
 /** Builds the events a change writes to the outbox in its own transaction. */
 export type EventsOf<T> = (changed: T) => EventEnvelope[];
@@ -36,17 +43,43 @@ export interface NewMessage {
   model: string;
   mode: MessageMode;
   attachmentIds: string[];
+  /** Store a pending assistant reply with it (async mode), in the same transaction. */
+  withPendingReply?: boolean;
 }
 
 export type PostOutcome =
-  | { kind: 'stored'; message: Message }
+  | { kind: 'stored'; message: Message; reply?: Message }
   | { kind: 'session_not_found' }
   /** Indexes (in the request) of ids that are not attachments of this session. */
   | { kind: 'unknown_attachments'; indexes: number[] };
 
 export interface MessageStore {
-  /** Stores a user message and bumps the session's activity, with its events, in one transaction. */
-  post(input: NewMessage, events: EventsOf<Message>): Promise<PostOutcome>;
+  /**
+   * Stores a user message (and, when asked, its pending reply) and bumps the session's activity,
+   * with their events, in one transaction.
+   */
+  post(
+    input: NewMessage,
+    events: (message: Message, reply?: Message) => EventEnvelope[],
+  ): Promise<PostOutcome>;
+  /** Any message by id (workers; no ownership check). */
+  find(id: string): Promise<Message | undefined>;
+  /** Up to `limit` messages of the session before `before`, oldest first. */
+  history(sessionId: string, before: Cursor, limit: number): Promise<Message[]>;
+  /**
+   * Stores the completed reply to a user message, with its events; when a reply to it exists
+   * already (a retried call), that one is returned and nothing is written.
+   */
+  saveReply(question: Message, reply: ReplyContent, events: EventsOf<Message>): Promise<Message>;
+  /**
+   * Completes (or fails, with an error code) a pending reply, with its events; undefined when it is
+   * not pending any more (a redelivered job) or gone.
+   */
+  settleReply(
+    replyId: string,
+    outcome: { reply: ReplyContent } | { errorCode: string },
+    events: EventsOf<Message>,
+  ): Promise<Message | undefined>;
   /** Oldest first by (created_at, id), strictly after `after`; undefined when the session is not the user's. */
   list(
     userId: string,

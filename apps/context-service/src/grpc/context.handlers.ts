@@ -5,7 +5,7 @@ import {
   type AttachmentLimits,
   type AttachmentStore,
 } from '../domain/attachment.use-cases.js';
-import { listMessages, postMessage } from '../domain/message.use-cases.js';
+import { listMessages, postMessage, type MessageDeps } from '../domain/message.use-cases.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { MessageStore, SessionStates, SessionStore } from '../domain/ports.js';
 import {
@@ -25,6 +25,8 @@ export interface ContextHandlerDeps {
   attachments: AttachmentStore;
   storage: ObjectStorage;
   attachmentLimits: AttachmentLimits;
+  /** Request routing: answers to users' messages. */
+  replies: MessageDeps['replies'];
   /** `source` of the events this service publishes (its name). */
   source: string;
 }
@@ -70,7 +72,7 @@ export function contextHandlers(deps: ContextHandlerDeps): AsyncHandlers<teConte
     },
 
     async PostMessage(request, ctx) {
-      const message = await postMessage(
+      const { message, reply } = await postMessage(
         callerId(ctx),
         {
           sessionId: request.sessionId,
@@ -81,7 +83,7 @@ export function contextHandlers(deps: ContextHandlerDeps): AsyncHandlers<teConte
         },
         deps,
       );
-      return { message: messageMessage(message) };
+      return { message: messageMessage(message), reply: messageMessage(reply) };
     },
 
     async ListMessages(request, ctx) {

@@ -25,6 +25,11 @@ export function messageMessage(message: Message): teContextV1.Message {
     attachmentIds: message.attachmentIds,
     status: message.status,
     createdAt: message.createdAt.toISOString(),
+    replyTo: message.replyTo ?? '',
+    errorCode: message.errorCode ?? '',
+    inputTokens: message.inputTokens ?? 0,
+    outputTokens: message.outputTokens ?? 0,
+    costUsd: message.costUsd ?? '',
   };
 }
 

@@ -14,7 +14,9 @@ import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
 import { createContextServiceApp, type ContextServiceAppOptions } from '../../src/app.js';
 import { loadContextServiceConfig } from '../../src/config.js';
 import { CONTEXT_OCR_QUEUE } from '../../src/events/ocr.consumer.js';
+import { CONTEXT_REPLIES_QUEUE } from '../../src/events/reply.consumer.js';
 import { USER_DELETED_QUEUE } from '../../src/events/user-deleted.consumer.js';
+import { startFakeAiGateway } from './fake-ai-gateway.js';
 
 export const SCHEMA = path.join(__dirname, '../../prisma/schema.prisma');
 
@@ -34,7 +36,7 @@ export function createContextEnv(queues: string[] = []): Promise<ServiceTestEnv>
   return createServiceTestEnv({
     schemaPath: SCHEMA,
     databaseName: 'te_context',
-    queues: [USER_DELETED_QUEUE, CONTEXT_OCR_QUEUE, ...queues],
+    queues: [USER_DELETED_QUEUE, CONTEXT_OCR_QUEUE, CONTEXT_REPLIES_QUEUE, ...queues],
   });
 }
 
@@ -45,10 +47,21 @@ export async function startContextService(
   options: Omit<ContextServiceAppOptions, 'logger'> = {},
 ): Promise<RunningContextService> {
   const logs = captureLogger('context-service', 'info');
-  const app = createContextServiceApp(loadContextServiceConfig({ ...env.env, ...overrides }), {
-    ...options,
-    logger: logs.logger,
-  });
+  // Every message is answered: a fake AI gateway (te.ai.v1 on loopback) unless the test brings its own.
+  const ai = overrides['AI_GATEWAY_SERVICE_ADDR']
+    ? undefined
+    : await startFakeAiGateway({ models: [{ name: 'explainer' }, { name: 'gpt-4o-mini' }] });
+  const app = createContextServiceApp(
+    loadContextServiceConfig({
+      ...env.env,
+      ...(ai && { AI_GATEWAY_SERVICE_ADDR: ai.address }),
+      ...overrides,
+    }),
+    {
+      ...options,
+      logger: logs.logger,
+    },
+  );
   const { grpcPort } = await app.start();
   const client = createGrpcClient(loadProtos().te.context.v1.ContextService, `127.0.0.1:${grpcPort}`, {
     logger: logs.logger,
@@ -61,6 +74,7 @@ export async function startContextService(
     async stop() {
       client.close();
       await app.stop();
+      await ai?.stop();
     },
   };
 }
