@@ -26,4 +26,32 @@ describe('ai-gateway-service config', () => {
       ]);
     }
   });
+
+  it('When no provider is configured, then the built-in local provider is the one', () => {
+    expect(loadAiGatewayServiceConfig({}).providers).toEqual([
+      { id: 'local', kind: 'local', maxConcurrency: 16 },
+    ]);
+    expect(loadAiGatewayServiceConfig({}).REGISTRY_REFRESH_MS).toBe(5_000);
+  });
+
+  it('When service and provider variables are both bad, then one error lists each of them once', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadAiGatewayServiceConfig({
+        GRPC_PORT: 'x',
+        AI_PROVIDERS: 'local,vllm',
+        AI_PROVIDER_VLLM_KIND: 'openai',
+        AI_PROVIDER_VLLM_BASE_URL: 'ftp://nope',
+        REGISTRY_REFRESH_MS: '-1',
+      });
+    } catch (caught) {
+      error = caught as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((p) => p.variable).sort()).toEqual([
+      'AI_PROVIDER_VLLM_BASE_URL',
+      'GRPC_PORT',
+      'REGISTRY_REFRESH_MS',
+    ]);
+  });
 });

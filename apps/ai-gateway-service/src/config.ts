@@ -1,19 +1,48 @@
-import { loadConfig } from '@te/platform';
+import { ConfigError, env, loadConfig } from '@te/platform';
 import { serviceConfigSchema } from '@te/service-host';
 import type { z } from 'zod';
+import { aiProvidersConfigFragment, loadProviderSettings, type ProviderSettings } from './providers/index.js';
 
-/** Every variable ai-gateway-service reads (the common service ones for now). Start-up lists each bad one. */
+/** Every variable ai-gateway-service reads (the common service ones plus its own). Start-up lists each bad one. */
 export const aiGatewayServiceConfigSchema = serviceConfigSchema({
   name: 'ai-gateway-service',
   grpcPort: 50053,
   httpPort: 8083,
   database: 'te_ai_gateway',
+}).extend({
+  // Providers: AI_PROVIDERS=local,openai and, for each, AI_PROVIDER_<ID>_* (src/providers/provider-config.ts).
+  ...aiProvidersConfigFragment,
+  REGISTRY_REFRESH_MS: env
+    .positiveInt(5_000)
+    .describe('each replica re-reads the model registry this often (besides on ai.registry.changed)'),
 });
 
-export type AiGatewayServiceConfig = z.infer<typeof aiGatewayServiceConfigSchema>;
+export type AiGatewayServiceConfig = z.infer<typeof aiGatewayServiceConfigSchema> & {
+  /** AI_PROVIDERS with each provider's AI_PROVIDER_<ID>_* variables. */
+  providers: ProviderSettings[];
+};
 
 export function loadAiGatewayServiceConfig(
   environment: NodeJS.ProcessEnv = process.env,
 ): AiGatewayServiceConfig {
-  return loadConfig(aiGatewayServiceConfigSchema, environment);
+  // Per-provider variables have dynamic names, so they are read beside the schema; one ConfigError
+  // still lists every bad variable of both.
+  const problems: ConfigError['problems'] = [];
+  const read = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const config = read(() => loadConfig(aiGatewayServiceConfigSchema, environment));
+  const providers = read(() => loadProviderSettings(environment));
+  if (!config || !providers) {
+    // AI_PROVIDERS is read by both; list each problem once.
+    const unique = new Map(problems.map((problem) => [`${problem.variable}\0${problem.message}`, problem]));
+    throw new ConfigError([...unique.values()]);
+  }
+  return { ...config, providers };
 }

@@ -278,7 +278,7 @@ describe('Login and the current user', () => {
 
 describe('Operations endpoints of every process', () => {
   it.each(BACKENDS.map((backend) => backend.name))(
-    'When %s runs, then /readyz is 200 with postgres, redis and rabbitmq ok (user-service: its signing keys too), and grpc.health.v1 Check answers SERVING',
+    'When %s runs, then /readyz is 200 with postgres, redis and rabbitmq ok (user-service: its signing keys; ai-gateway-service: its model registry), and grpc.health.v1 Check answers SERVING',
     async (name) => {
       const response = await fetch(stack.opsUrl(name, '/readyz'));
       expect(response.status).toBe(200);
@@ -289,6 +289,7 @@ describe('Operations endpoints of every process', () => {
           redis: expect.objectContaining({ ok: true }),
           rabbitmq: expect.objectContaining({ ok: true }),
           ...(name === 'user-service' && { 'signing-keys': expect.objectContaining({ ok: true }) }),
+          ...(name === 'ai-gateway-service' && { 'model-registry': expect.objectContaining({ ok: true }) }),
         },
       });
 

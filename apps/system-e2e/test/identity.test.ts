@@ -434,7 +434,7 @@ describe('Identity across the gateway, user-service and RabbitMQ', () => {
       await stack.query('user-service', 'SELECT 1 FROM users WHERE id = $1::uuid', [userId]),
     ).toHaveLength(1);
 
-    // Stands for the services that will erase their data on user.deleted (none binds it yet).
+    // Stands for every service that erases its data on user.deleted (context-service binds it too).
     const tap = await tapExchange('user.deleted');
     try {
       expect(await deleteWithoutBody('/api/v1/users/me', bearer(session.access_token))).toEqual({

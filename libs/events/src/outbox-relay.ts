@@ -1,4 +1,4 @@
-import type { Logger, Metrics } from '@te/platform';
+import { AppError, type Logger, type Metrics } from '@te/platform';
 import { backoffDelay } from './backoff.js';
 import type { EventEnvelope } from './event-envelope.js';
 import type { EventPublisher } from './event-bus.js';
@@ -33,6 +33,9 @@ const CLAIM = `SELECT id::text AS id, envelope, attempts FROM outbox_events
   WHERE published_at IS NULL AND next_attempt_at <= now()
   ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`;
 const MARK_PUBLISHED = 'UPDATE outbox_events SET published_at = clock_timestamp() WHERE id = $1::uuid';
+// Published, but no queue is bound to its type: nobody subscribes (yet). Kept as published, with why.
+const MARK_UNROUTED = `UPDATE outbox_events SET published_at = clock_timestamp(), last_error = $2
+  WHERE id = $1::uuid`;
 const MARK_FAILED = `UPDATE outbox_events SET attempts = attempts + 1, last_error = $3,
   next_attempt_at = clock_timestamp() + make_interval(secs => $2::float8 / 1000) WHERE id = $1::uuid`;
 
@@ -42,6 +45,12 @@ const MARK_FAILED = `UPDATE outbox_events SET attempts = attempts + 1, last_erro
  * same transaction. A crash between publish and commit republishes the row later: delivery is
  * at-least-once, consumers are idempotent. A row whose publish fails gets `attempts + 1`, a growing
  * `next_attempt_at` and `last_error`, and is tried again later; no row is ever dropped.
+ *
+ * One exception to retrying: a publish the broker returns as unroutable (no queue bound to the event
+ * type) reached RabbitMQ and was delivered to zero subscribers, which is what publish/subscribe means
+ * for an event nobody consumes yet. Retrying it would keep it in the outbox forever. Such a row is
+ * marked published with `last_error` saying so, and logged (and counted by the bus as `unroutable`).
+ * A consumer receives the events published after its queue exists.
  */
 export class OutboxRelay {
   private readonly pollIntervalMs: number;
@@ -92,6 +101,13 @@ export class OutboxRelay {
           if (result.status === 'fulfilled') {
             await tx.$executeRawUnsafe(MARK_PUBLISHED, rows[i].id);
             published += 1;
+          } else if (isUnroutable(result.reason)) {
+            await tx.$executeRawUnsafe(
+              MARK_UNROUTED,
+              rows[i].id,
+              'unroutable: no queue is bound to this event type',
+            );
+            logger.warn('outbox event had no subscriber', { event_id: rows[i].id, type: typeOf(rows[i]) });
           } else {
             await this.markFailed(tx, rows[i], result.reason);
           }
@@ -157,4 +173,12 @@ export class OutboxRelay {
 
 function envelopeOf(row: OutboxRow): EventEnvelope {
   return typeof row.envelope === 'string' ? (JSON.parse(row.envelope) as EventEnvelope) : row.envelope;
+}
+
+function isUnroutable(error: unknown): boolean {
+  return error instanceof AppError && error.details?.['reason'] === 'unroutable';
+}
+
+function typeOf(row: OutboxRow): string {
+  return envelopeOf(row).type;
 }

@@ -1,4 +1,4 @@
-import { captureLogger } from '@te/platform';
+import { AppError, captureLogger } from '@te/platform';
 import {
   createEvent,
   enqueueEvent,
@@ -111,27 +111,39 @@ describe('transactional outbox', () => {
     expect(await rows()).toEqual([]);
   });
 
-  it('When publishing fails (no queue bound yet), then the row records the attempt and error and is published once a consumer binds', async () => {
-    const late = event('late.bound');
-    await db.$transaction((tx) => enqueueEvent(tx, late));
-    relay({ retryBackoff: { baseMs: 150, maxMs: 150 } }).start();
-    await waitFor(async () => (await rows())[0].attempts >= 2, 'two failed attempts');
-    const failed = (await rows())[0];
-    expect(failed.published_at).toBeNull();
-    expect(failed.last_error).toMatch(/No queue is bound for routing key "late.bound"/);
+  it('When no queue is bound to the event type, then the row is marked published with the reason, never retried, and a warning is logged', async () => {
+    const unheard = event('nobody.subscribes');
+    await db.$transaction((tx) => enqueueEvent(tx, unheard));
+    const log = captureLogger('relay');
+    relay({ logger: log.logger, retryBackoff: { baseMs: 50, maxMs: 50 } }).start();
 
-    const { bus } = fx.bus();
-    await bus.connect();
-    fx.queue('late');
-    const lateReceived: string[] = [];
-    await bus.subscribe({
-      queue: 'late',
-      bindings: ['late.bound'],
-      handler: async (e) => void lateReceived.push(e.id),
-    });
-    await waitFor(() => lateReceived.length === 1, 'the late delivery');
-    expect(lateReceived).toEqual([late.id]);
     await waitFor(async () => (await rows())[0].published_at !== null, 'the row to be marked');
+    await sleep(300); // several poll intervals: it must not be claimed again
+    const [row] = await rows();
+    expect(row).toMatchObject({ attempts: 0, last_error: expect.stringMatching(/^unroutable/) });
+    expect(log.lines()).toContainEqual(
+      expect.objectContaining({ message: 'outbox event had no subscriber', event_id: unheard.id }),
+    );
+  });
+
+  it('When publishing fails for another reason, then the row records each attempt and error and is published once the broker takes it', async () => {
+    const retried = event('outbox.created', { n: 'retried' });
+    await db.$transaction((tx) => enqueueEvent(tx, retried));
+    let refusals = 2;
+    const flaky: EventPublisher = {
+      publish: async (e) => {
+        if (refusals > 0) {
+          refusals -= 1;
+          throw new AppError('UNAVAILABLE', 'Publish timed out', { details: { reason: 'timeout' } });
+        }
+        await publisher.publish(e);
+      },
+    };
+    relay({ bus: flaky, retryBackoff: { baseMs: 100, maxMs: 100 } }).start();
+
+    await waitFor(() => received.some((e) => e.id === retried.id), 'the delivery after two refusals');
+    await waitFor(async () => (await rows())[0].published_at !== null, 'the row to be marked');
+    expect((await rows())[0]).toMatchObject({ attempts: 2, last_error: 'Publish timed out' });
   });
 
   it('When two relays run at once over many rows, then every row is published exactly once', async () => {
