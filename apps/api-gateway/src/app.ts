@@ -47,6 +47,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     logger,
     metrics,
     deadlineMs: config.GRPC_DEADLINE_MS,
+    replyDeadlineMs: config.REPLY_DEADLINE_MS,
   });
   const redis = createRedis({
     url: config.REDIS_URL,

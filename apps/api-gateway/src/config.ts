@@ -19,6 +19,11 @@ export const gatewayConfigSchema = commonConfigSchema.extend({
   AMQP_EXCHANGE: z.string().min(1).default('te.events'),
   AMQP_QUEUE_PREFIX: z.string().default(''),
   GRPC_DEADLINE_MS: env.milliseconds(5_000).describe('default deadline of calls to services'),
+  REPLY_DEADLINE_MS: env
+    .positiveInt(75_000)
+    .describe(
+      "deadline of a message's reply (PostMessage in sync mode, the whole PostMessageStream); keep it above context-service's AI_GATEWAY_INFER_DEADLINE_MS",
+    ),
   CORS_ORIGINS: env.list().describe('comma-separated origins allowed by CORS; empty allows none'),
   JWT_ISSUER: z.string().min(1).default('https://te-explico.local'),
   JWT_AUDIENCE: z.string().min(1).default('te-explico-api'),

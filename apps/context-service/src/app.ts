@@ -11,9 +11,10 @@ import { createAiGatewayClient } from './clients/ai-gateway.client.js';
 import type { Message, Session } from './domain/conversation.js';
 import { replySubscription } from './events/reply.consumer.js';
 import { CachedCatalogue } from './routing/model-catalogue.js';
-import { generateReply } from './routing/reply-generator.js';
+import { generateReply, streamReply, type ReplyGeneratorDeps } from './routing/reply-generator.js';
 import { defaultRoutingRules } from './routing/routing-rules.js';
 import type { EraseUserObjects } from './domain/erase-user-data.use-case.js';
+import { failStaleReplies } from './domain/fail-stale-replies.use-case.js';
 import { purgeIdleSessions } from './domain/purge-idle-sessions.use-case.js';
 import { ocrSubscription } from './events/ocr.consumer.js';
 import { userDeletedSubscription } from './events/user-deleted.consumer.js';
@@ -27,6 +28,10 @@ import { objectStorageSettings } from './storage/object-storage.config.js';
 
 /** Name of the retention job (its scheduler lock is `scheduler:context-service:<name>`). */
 export const SESSION_RETENTION_JOB = 'session-retention';
+/** Name of the job that fails async replies left pending (their job dead-lettered). */
+export const STALE_REPLIES_JOB = 'stale-replies';
+
+const MIB = 1024 * 1024;
 
 /**
  * `service`: the gRPC API, lifecycle jobs and (with OCR_WORKER_ENABLED / REPLY_WORKER_ENABLED) the OCR
@@ -61,7 +66,13 @@ export function createContextServiceApp(
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: config.SERVICE_NAME,
   });
-  const host = new ServiceHost({ config, database, logger: options.logger });
+  const host = new ServiceHost({
+    config,
+    database,
+    logger: options.logger,
+    // UploadAttachment carries the whole file in one message: room for the largest one plus the rest.
+    grpcServerOptions: { 'grpc.max_receive_message_length': config.ATTACHMENT_MAX_BYTES + MIB },
+  });
   const publishNow = () => host.relay.notify();
 
   // Conversations in PostgreSQL; each session's working state cached in Redis; uploads in object storage.
@@ -85,22 +96,22 @@ export function createContextServiceApp(
   const rules =
     config.ROUTING_RULES ??
     defaultRoutingRules({ chat: config.ROUTING_CHAT_MODEL, vision: config.ROUTING_VISION_MODEL });
-  const generate = (question: Message) =>
-    generateReply(question, {
-      ai,
-      catalogue,
-      rules,
-      messages,
-      attachments,
-      storage,
-      logger: host.logger,
-      settings: {
-        systemPrompt: config.ROUTING_SYSTEM_PROMPT,
-        maxOcrChars: config.ROUTING_MAX_OCR_CHARS,
-        historyMessages: config.ROUTING_HISTORY_MESSAGES,
-        maxImageBytes: config.STORAGE_MAX_OBJECT_BYTES,
-      },
-    });
+  const routing: ReplyGeneratorDeps = {
+    ai,
+    catalogue,
+    rules,
+    messages,
+    attachments,
+    storage,
+    logger: host.logger,
+    settings: {
+      systemPrompt: config.ROUTING_SYSTEM_PROMPT,
+      maxOcrChars: config.ROUTING_MAX_OCR_CHARS,
+      historyMessages: config.ROUTING_HISTORY_MESSAGES,
+      maxImageBytes: config.STORAGE_MAX_OBJECT_BYTES,
+    },
+  };
+  const generate = (question: Message) => generateReply(question, routing);
 
   if (role === 'service') {
     // te.context.v1.ContextService: the caller's sessions, messages and attachments.
@@ -120,6 +131,7 @@ export function createContextServiceApp(
         source: config.SERVICE_NAME,
         replies: {
           generate,
+          stream: (question, signal) => streamReply(question, routing, signal),
           async mayUse(userId, model) {
             const models = await catalogue.get(userId).catch(() => undefined);
             return !models || models.has(model);
@@ -149,6 +161,15 @@ export function createContextServiceApp(
         source: config.SERVICE_NAME,
         logger: host.logger,
         eraseSessionObjects: options.eraseSessionObjects,
+      });
+    });
+    host.scheduler.every(STALE_REPLIES_JOB, config.REPLY_SWEEP_INTERVAL_MS, async () => {
+      await failStaleReplies({
+        messages,
+        states,
+        giveUpMs: config.REPLY_GIVE_UP_MS,
+        marginMs: config.REPLY_SWEEP_MARGIN_MS,
+        logger: host.logger,
       });
     });
   }

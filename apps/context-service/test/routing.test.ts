@@ -149,7 +149,7 @@ describe('request routing to the AI gateway', () => {
     const [sent] = ai.infersFor(message!.id);
     expect(sent!.request.model).toBe('explainer');
     const prompt = textOf(sent!.request.messages.at(-1));
-    expect(prompt).toMatch(/^Why\?\n\n\[Screenshot 1, text recognised on it\]\n/);
+    expect(prompt).toMatch(/^\[Screenshot 1, text recognised on it\]\n[\s\S]*\n\nWhy\?$/);
     expect(prompt.toLowerCase()).toContain('quota');
     expect(sent!.request.messages.at(-1)!.content.some((part) => part.image)).toBe(false);
   }, 90_000);
@@ -202,14 +202,6 @@ describe('request routing to the AI gateway', () => {
       ['user', 'first'],
       ['user', 'second'],
     ]);
-  });
-
-  it('When a message is posted in stream mode, then PRECONDITION_FAILED and nothing is stored', async () => {
-    const { calls } = newUser();
-    const { session } = await calls.create({});
-    const error = await failure(calls.post({ sessionId: session!.id, content: 'hi', mode: 'stream' }));
-    expect(error.code).toBe('PRECONDITION_FAILED');
-    expect((await calls.messages({ sessionId: session!.id })).messages).toEqual([]);
   });
 
   it('When a message is posted in async mode, then a pending reply is returned, completed by the worker, and a redelivered job adds nothing', async () => {

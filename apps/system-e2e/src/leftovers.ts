@@ -1,3 +1,4 @@
+import { access } from 'node:fs/promises';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -10,18 +11,33 @@ export interface LeftoverQuery {
   amqp: TestAmqp;
   /** Unprefixed queue names, as given to `registerQueue`. */
   queues: string[];
+  /** Directories the run created on this machine (context-service's object storage). */
+  directories?: string[];
 }
 
 /**
  * What a run created and did not remove, one line each ("database te_user_t1a2b3c4_9f0e"): the proof
- * that teardown leaves the shared PostgreSQL, Redis and RabbitMQ as they were.
+ * that teardown leaves the shared PostgreSQL, Redis, RabbitMQ and file system as they were.
  */
 export async function findLeftovers(query: LeftoverQuery): Promise<string[]> {
   return [
     ...(await databasesLeft(query.databaseNames)),
     ...(query.redisPrefix ? await redisKeysLeft(query.redisUrl, query.redisPrefix) : []),
     ...(await brokerObjectsLeft(query.amqp, query.queues)),
+    ...(await directoriesLeft(query.directories ?? [])),
   ];
+}
+
+async function directoriesLeft(directories: string[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const directory of directories) {
+    const exists = await access(directory).then(
+      () => true,
+      () => false,
+    );
+    if (exists) left.push(`directory ${directory}`);
+  }
+  return left;
 }
 
 async function databasesLeft(names: string[]): Promise<string[]> {

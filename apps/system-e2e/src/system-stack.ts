@@ -1,9 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import {
   createServiceTestEnv,
   freePort,
+  runId,
   spawnService,
   testAmqp,
   type ServiceTestEnv,
@@ -16,11 +18,18 @@ import { parsePrometheusText, type Sample } from './prometheus-text.js';
 const WORKSPACE_ROOT = path.resolve(__dirname, '../../..');
 const LOG_DIR = path.resolve(__dirname, '../tmp/logs');
 
-/** The four backend services, in the order they are listed in docs/architecture.md. */
+/**
+ * The four backend services, in the order they are listed in docs/architecture.md, with the queues
+ * each declares (the `*_QUEUE` constants of its src/events/*.consumer.ts), so teardown removes them.
+ */
 export const BACKENDS = [
   { name: 'user-service', database: 'te_user', queues: ['user-service.usage'] },
-  { name: 'context-service', database: 'te_context', queues: [] },
-  { name: 'ai-gateway-service', database: 'te_ai_gateway', queues: [] },
+  {
+    name: 'context-service',
+    database: 'te_context',
+    queues: ['context-service.ocr', 'context-service.replies', 'context-service.user-deleted'],
+  },
+  { name: 'ai-gateway-service', database: 'te_ai_gateway', queues: ['ai-gateway-service.registry'] },
   {
     name: 'integration-service',
     database: 'te_integration',
@@ -66,6 +75,8 @@ export class SystemStack {
   private readonly services = new Map<ServiceName, RunningService>();
   private readonly pools = new Map<BackendName, pg.Pool>();
   private readonly databaseNames: string[] = [];
+  /** context-service's STORAGE_FS_ROOT (uploaded screenshots), created by boot(), removed by teardown. */
+  private storageDir?: string;
   private readonly usedPorts = new Set<number>();
   private starting?: Promise<void>;
   private tearingDown?: Promise<void>;
@@ -81,6 +92,7 @@ export class SystemStack {
 
   private async boot(): Promise<void> {
     process.once('exit', this.killOnExit);
+    this.storageDir = await mkdtemp(path.join(tmpdir(), `te-e2e-objects-t${runId()}-`));
     // Databases are created and migrated in parallel; each is recorded as soon as it exists.
     await settleAll(
       BACKENDS.map(async (backend) => {
@@ -96,18 +108,36 @@ export class SystemStack {
     );
     this.envs.set('api-gateway', await createServiceTestEnv({ amqp: this.amqp, queues: GATEWAY_QUEUES }));
 
-    // Backends first (in parallel: they do not call each other at start-up), the gateway last: its
-    // readiness needs user-service's gRPC health and signing keys.
-    await settleAll(BACKENDS.map((backend) => this.startBackend(backend.name)));
+    // Backends first, in parallel except that context-service needs the AI gateway's address (taken
+    // from the port it really bound, so a restart on EADDRINUSE cannot leave a stale address behind);
+    // nothing calls another service at start-up. The gateway last: its readiness needs user-service's
+    // gRPC health and signing keys.
+    await settleAll([
+      this.startBackend('user-service'),
+      this.startBackend('ai-gateway-service').then(() =>
+        this.startBackend('context-service', {
+          AI_GATEWAY_SERVICE_ADDR: `127.0.0.1:${this.service('ai-gateway-service').grpcPort}`,
+          STORAGE_DRIVER: 'filesystem',
+          STORAGE_FS_ROOT: this.storageRoot(),
+        }),
+      ),
+      this.startBackend('integration-service'),
+    ]);
     await this.startGateway();
   }
 
-  private async startBackend(name: BackendName): Promise<void> {
+  private async startBackend(name: BackendName, extra: Record<string, string> = {}): Promise<void> {
     const base = withoutKeys(this.env(name).env, ['OPS_PORT']);
     await this.launch(name, ([grpcPort, opsPort]) => ({
       ports: { grpcPort, opsPort },
-      env: { ...base, GRPC_PORT: String(grpcPort), HTTP_PORT: String(opsPort) },
+      env: { ...base, ...extra, GRPC_PORT: String(grpcPort), HTTP_PORT: String(opsPort) },
     }));
+  }
+
+  /** context-service's object storage directory: `<root>/users/<user id>/sha256/<hex>.<ext>`. */
+  storageRoot(): string {
+    if (!this.storageDir) throw new Error('the stack has not been started');
+    return this.storageDir;
   }
 
   private async startGateway(): Promise<void> {
@@ -236,6 +266,8 @@ export class SystemStack {
     this.pools.clear();
     for (const env of this.envs.values()) await attempt(() => env.cleanup());
     await attempt(() => this.amqp.cleanup());
+    const storageDir = this.storageDir;
+    if (storageDir) await attempt(() => rm(storageDir, { recursive: true, force: true }));
     if (problems.length > 0) throw new AggregateError(problems, 'system stack teardown failed');
   }
 
@@ -248,8 +280,8 @@ export class SystemStack {
   }
 
   /**
-   * What teardown should have removed and did not (databases, Redis keys, exchange, queues of this
-   * run): empty when the machine is as clean as before the run.
+   * What teardown should have removed and did not (databases, Redis keys, exchange, queues and the
+   * storage directory of this run): empty when the machine is as clean as before the run.
    */
   leftovers(): Promise<string[]> {
     const gateway = this.envs.get('api-gateway')?.env;
@@ -259,6 +291,7 @@ export class SystemStack {
       redisPrefix: gateway?.['REDIS_KEY_PREFIX'],
       amqp: this.amqp,
       queues: [...BACKENDS.flatMap((backend) => [...backend.queues]), ...GATEWAY_QUEUES],
+      directories: this.storageDir ? [this.storageDir] : [],
     });
   }
 

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError, SCOPES } from '@te/platform';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
@@ -96,17 +96,19 @@ export function sessionRoutes(contexts: ContextServiceClient, requireAuth: Requi
 
   // sync: 201 with the user's message and the assistant's reply. async: 202 with the user's message
   // and the pending reply (its id is the job id); Location names the messages list where the reply
-  // turns "completed" or "failed". stream: 412 until the streaming transport lands.
+  // turns "completed" or "failed". stream: 200 text/event-stream (see streamReply below).
   router.post('/:id/messages', auth, validateBody(messageBody), async (req, res) => {
     const input = req.body as z.infer<typeof messageBody>;
     const id = sessionId(req);
-    const { message, reply } = await contexts.messages.post({
+    const request = {
       sessionId: id,
       content: input.content,
       attachmentIds: input.attachment_ids ?? [],
       model: input.model ?? '',
       mode: input.mode ?? 'sync',
-    });
+    };
+    if (request.mode === 'stream') return streamReply(res, contexts, request);
+    const { message, reply } = await contexts.messages.post(request);
     const body = { message: presentConversationMessage(message), reply: presentConversationMessage(reply) };
     if (reply?.status === 'pending') {
       res.location(`/api/v1/sessions/${id}/messages`);
@@ -138,4 +140,62 @@ function sessionId(req: Request): string {
       fields: [{ field: 'id', message: 'must be a UUID' }],
     });
   return id;
+}
+
+type PostMessageRequest = Parameters<ContextServiceClient['messages']['postStream']>[0];
+
+/**
+ * mode "stream": Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html)
+ * relaying context-service's PostMessageStream: `message` (the stored user message), `delta`
+ * ({text}, as the model writes), `reply` (the stored assistant message), then the response ends; a
+ * failure after the first event is an `error` event ({code, message, fields?}: the envelope's error
+ * shape) and the end. Until the first event arrives nothing is sent, so a refusal (400, 404, 429 …) is
+ * a normal envelope response from the error handler. The client going away aborts the gRPC call, which
+ * cancels inference upstream. Each event is written as it comes (no buffering: X-Accel-Buffering tells
+ * nginx-style proxies so) and a slow reader holds the stream back instead of filling memory.
+ */
+async function streamReply(res: Response, contexts: ContextServiceClient, request: PostMessageRequest) {
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const events = contexts.messages.postStream(request, gone.signal)[Symbol.asyncIterator]();
+  let next = await events.next(); // throws to the error handler: nothing has been sent yet
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('X-Accel-Buffering', 'no');
+  try {
+    for (; !next.done; next = await events.next()) {
+      const event = next.value;
+      if (event.userMessage) await sendEvent(res, 'message', presentConversationMessage(event.userMessage));
+      else if (event.delta) await sendEvent(res, 'delta', { text: event.delta.text });
+      else if (event.reply) await sendEvent(res, 'reply', presentConversationMessage(event.reply));
+      if (gone.signal.aborted) return;
+    }
+  } catch (error) {
+    if (gone.signal.aborted) return;
+    const appError = AppError.from(error);
+    await sendEvent(res, 'error', {
+      code: appError.code,
+      message: appError.message,
+      ...(appError.fields && { fields: appError.fields }),
+    });
+  } finally {
+    if (!gone.signal.aborted) await events.return?.();
+    res.end();
+  }
+}
+
+/** One SSE event; resolves once the socket took it (or the client is gone). */
+async function sendEvent(res: Response, event: string, data: unknown): Promise<void> {
+  // JSON.stringify escapes line breaks, so the data is one `data:` line.
+  if (res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

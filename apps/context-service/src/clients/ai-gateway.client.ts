@@ -1,11 +1,11 @@
-import { callUnary, createGrpcClient, loadProtos, type teAiV1 } from '@te/grpc';
+import { callServerStream, callUnary, createGrpcClient, loadProtos, type teAiV1 } from '@te/grpc';
 import type { Logger, Metrics } from '@te/platform';
 import type { CatalogueModel } from '../routing/model-catalogue.js';
 
 export interface AiGatewayClientOptions {
   /** AI_GATEWAY_SERVICE_ADDR, host:port of ai-gateway-service's gRPC server. */
   address: string;
-  /** Deadline of one Infer call (AI_GATEWAY_INFER_DEADLINE_MS). */
+  /** Deadline of one Infer call, and of a whole InferStream call (AI_GATEWAY_INFER_DEADLINE_MS). */
   inferDeadlineMs: number;
   /** Deadline of ListModels. */
   catalogueDeadlineMs?: number;
@@ -17,6 +17,14 @@ export interface AiGatewayClientOptions {
 export interface AiGateway {
   listModels(): Promise<CatalogueModel[]>;
   infer(request: teAiV1.InferRequest): Promise<teAiV1.InferResponse__Output>;
+  /**
+   * InferStream: started → delta* → completed, in order. Aborting `signal` (or leaving the loop)
+   * cancels the call upstream.
+   */
+  inferStream(
+    request: teAiV1.InferRequest,
+    signal?: AbortSignal,
+  ): AsyncIterable<teAiV1.InferStreamEvent__Output>;
   close(): void;
 }
 
@@ -53,6 +61,12 @@ export function createAiGatewayClient(options: AiGatewayClientOptions): AiGatewa
     },
     infer(request) {
       return callUnary(inference, 'Infer', request, { deadlineMs: options.inferDeadlineMs });
+    },
+    inferStream(request, signal) {
+      return callServerStream(inference, 'InferStream', request, {
+        deadlineMs: options.inferDeadlineMs,
+        ...(signal && { signal }),
+      });
     },
     close() {
       inference.close();

@@ -163,6 +163,16 @@ export class MessageRepository implements MessageStore {
     return settled;
   }
 
+  async stalePending(cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await this.db.message.findMany({
+      where: { status: 'pending', createdAt: { lt: cutoff } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+      select: { id: true },
+    });
+    return rows.map((row) => row.id);
+  }
+
   async list(
     userId: string,
     sessionId: string,

@@ -80,6 +80,8 @@ export interface MessageStore {
     outcome: { reply: ReplyContent } | { errorCode: string },
     events: EventsOf<Message>,
   ): Promise<Message | undefined>;
+  /** Ids of pending replies asked for before `cutoff`, oldest first, at most `limit`. */
+  stalePending(cutoff: Date, limit: number): Promise<string[]>;
   /** Oldest first by (created_at, id), strictly after `after`; undefined when the session is not the user's. */
   list(
     userId: string,

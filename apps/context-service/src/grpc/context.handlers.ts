@@ -5,7 +5,12 @@ import {
   type AttachmentLimits,
   type AttachmentStore,
 } from '../domain/attachment.use-cases.js';
-import { listMessages, postMessage, type MessageDeps } from '../domain/message.use-cases.js';
+import {
+  listMessages,
+  postMessage,
+  postMessageStream,
+  type MessageDeps,
+} from '../domain/message.use-cases.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import type { MessageStore, SessionStates, SessionStore } from '../domain/ports.js';
 import {
@@ -84,6 +89,28 @@ export function contextHandlers(deps: ContextHandlerDeps): AsyncHandlers<teConte
         deps,
       );
       return { message: messageMessage(message), reply: messageMessage(reply) };
+    },
+
+    // Server streaming: ctx.signal aborts when the caller cancels or the deadline passes, and cancels
+    // the upstream InferStream with it.
+    async *PostMessageStream(request, ctx) {
+      const events = postMessageStream(
+        callerId(ctx),
+        {
+          sessionId: request.sessionId,
+          content: request.content,
+          attachmentIds: request.attachmentIds,
+          model: request.model,
+          mode: request.mode,
+        },
+        deps,
+        ctx.signal,
+      );
+      for await (const event of events) {
+        if (event.kind === 'user_message') yield { userMessage: messageMessage(event.message) };
+        else if (event.kind === 'delta') yield { delta: { text: event.text } };
+        else yield { reply: messageMessage(event.message) };
+      }
     },
 
     async ListMessages(request, ctx) {

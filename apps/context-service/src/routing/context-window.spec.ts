@@ -46,11 +46,13 @@ describe('assembleContext', () => {
     expect(window.keptTurns).toBe(0);
   });
 
-  it('When screenshots go in as OCR text, then their text follows the question, shrunk to the budget', () => {
+  it('When screenshots go in as OCR text, then their text comes before the question (the last part), shrunk to the budget', () => {
     const ocrText = Array.from({ length: 400 }, (_, i) => `line ${i} of the screen`).join('\n');
     const window = assembleContext({ ...base, attachments: [{ ocrText }] });
-    const question = textOf(window.messages.at(-1)!);
-    expect(question).toContain('[Screenshot 1, text recognised on it]\nline 0 of the screen');
+    const last = window.messages.at(-1)!;
+    expect(last.content!.at(-1)).toEqual({ text: base.question });
+    const question = textOf(last);
+    expect(question).toMatch(/^\[Screenshot 1, text recognised on it\]\nline 0 of the screen/);
     expect(question).toContain('[… OCR text truncated]');
     expect(window.estimatedTokens).toBeLessThanOrEqual(window.budget);
   });

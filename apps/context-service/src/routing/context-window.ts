@@ -113,11 +113,13 @@ function questionMessage(input: ContextWindowInput, available: number): teAiV1.C
   const left = available - estimateTextTokens(input.question) - MESSAGE_OVERHEAD_TOKENS;
   const perScreenshot = Math.floor((left * CHARS_PER_TOKEN) / Math.max(1, input.attachments.length)) - 40;
   const maxChars = Math.min(input.maxOcrChars, perScreenshot);
-  input.attachments.forEach((attachment, index) => {
+  // The screen's text first, the question last: models (and the offline explainer, which takes the
+  // last text part as the question) read the material before what is asked about it.
+  const screens = input.attachments.map((attachment, index) => {
     const header = `[Screenshot ${index + 1}, text recognised on it]`;
-    parts.push(text(`\n\n${header}\n${ocrText(attachment.ocrText, maxChars)}`));
+    return text(`${header}\n${ocrText(attachment.ocrText, maxChars)}\n\n`);
   });
-  return { role: 'user', content: parts };
+  return { role: 'user', content: [...screens, text(input.question)] };
 }
 
 function ocrText(raw: string, maxChars: number): string {

@@ -1,3 +1,4 @@
+import type { teAiV1 } from '@te/grpc';
 import { AppError, type Logger } from '@te/platform';
 import type { AiGateway } from '../clients/ai-gateway.client.js';
 import type { Attachment } from '../domain/attachment.js';
@@ -6,7 +7,7 @@ import type { MessageStore } from '../domain/ports.js';
 import { readBounded } from '../storage/byte-limit.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
 import { assembleContext, type ContextAttachment, type Turn } from './context-window.js';
-import type { CachedCatalogue } from './model-catalogue.js';
+import type { CachedCatalogue, CatalogueModel } from './model-catalogue.js';
 import { routeMessage, unknownModel } from './route-message.js';
 import type { RoutingRule } from './routing-rules.js';
 
@@ -21,12 +22,68 @@ export interface ReplyGeneratorDeps {
   settings: { systemPrompt: string; maxOcrChars: number; historyMessages: number; maxImageBytes: number };
 }
 
+/** One step of a streamed reply: text as it is generated, then the completed reply (last). */
+export type ReplyStreamEvent = { kind: 'delta'; text: string } | { kind: 'completed'; reply: ReplyContent };
+
 /**
  * The assistant's answer to a stored user message: route it (rules × catalogue), assemble its context
  * within the model's budget, call Infer with the message id as request_id (a retry is answered once
  * and billed once). Must run in a request context whose principal is the message's owner.
  */
 export async function generateReply(question: Message, deps: ReplyGeneratorDeps): Promise<ReplyContent> {
+  const { request, model } = await prepareInference(question, deps);
+  const response = await deps.ai.infer(request).catch((error: unknown) => {
+    throw inferenceError(error);
+  });
+  return replyContent(response, model.name);
+}
+
+/**
+ * The same answer, streamed: routed and assembled exactly like generateReply, then InferStream; its
+ * deltas are relayed as they arrive and the reply's content is their concatenation. A model the
+ * catalogue says cannot stream is asked through Infer and its answer relayed as one delta. Aborting
+ * `signal` cancels the upstream call.
+ */
+export async function* streamReply(
+  question: Message,
+  deps: ReplyGeneratorDeps,
+  signal?: AbortSignal,
+): AsyncGenerator<ReplyStreamEvent, void, undefined> {
+  const { request, model } = await prepareInference(question, deps);
+  if (!model.streaming) {
+    const response = await deps.ai.infer(request).catch((error: unknown) => {
+      throw inferenceError(error);
+    });
+    if (response.text) yield { kind: 'delta', text: response.text };
+    yield { kind: 'completed', reply: replyContent(response, model.name) };
+    return;
+  }
+  const parts: string[] = [];
+  try {
+    for await (const event of deps.ai.inferStream(request, signal)) {
+      if (event.delta) {
+        if (!event.delta.text) continue;
+        parts.push(event.delta.text);
+        yield { kind: 'delta', text: event.delta.text };
+      } else if (event.completed) {
+        // The deltas are what the caller saw; a provider that sent the text only at the end still counts.
+        const text = parts.length ? parts.join('') : event.completed.text;
+        if (!parts.length && text) yield { kind: 'delta', text };
+        yield { kind: 'completed', reply: { ...replyContent(event.completed, model.name), content: text } };
+        return;
+      }
+    }
+  } catch (error) {
+    throw inferenceError(error);
+  }
+  throw new AppError('UNAVAILABLE', 'The AI gateway ended the stream without completing the answer');
+}
+
+/** Routing and the context window: the InferRequest for a question, and the model chosen. */
+async function prepareInference(
+  question: Message,
+  deps: ReplyGeneratorDeps,
+): Promise<{ request: teAiV1.InferRequest; model: CatalogueModel }> {
   const catalogue = await deps.catalogue.get(question.userId);
   const decision = routeMessage(
     { hasImages: question.attachmentIds.length > 0, mode: question.mode, requestedModel: question.model },
@@ -50,26 +107,29 @@ export async function generateReply(question: Message, deps: ReplyGeneratorDeps)
     message_id: question.id,
     rule: decision.rule,
     model: decision.model.name,
+    mode: question.mode,
     images: decision.images,
     estimated_tokens: window.estimatedTokens,
     budget_tokens: window.budget,
     kept_turns: window.keptTurns,
     dropped_turns: window.droppedTurns,
   });
-  const response = await deps.ai
-    .infer({
+  return {
+    model: decision.model,
+    request: {
       requestId: question.id,
       model: decision.model.name,
       messages: window.messages,
       maxOutputTokens: decision.model.maxOutputTokens,
       metadata: { session_id: question.sessionId, message_id: question.id },
-    })
-    .catch((error: unknown) => {
-      throw inferenceError(error);
-    });
+    },
+  };
+}
+
+function replyContent(response: teAiV1.InferResponse__Output, modelName: string): ReplyContent {
   return {
     content: response.text,
-    model: response.modelVersion || decision.model.name,
+    model: response.modelVersion || modelName,
     inputTokens: response.usage?.inputTokens ?? 0,
     outputTokens: response.usage?.outputTokens ?? 0,
     costUsd: response.usage?.costUsd ?? '',

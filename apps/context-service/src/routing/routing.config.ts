@@ -55,4 +55,10 @@ export const routingConfigSchema = z.object({
   REPLY_GIVE_UP_MS: env
     .positiveInt(180_000)
     .describe('an async reply still failing transiently this long after it was asked for is marked failed'),
+  REPLY_SWEEP_MARGIN_MS: env
+    .milliseconds(60_000)
+    .describe('an async reply still pending REPLY_GIVE_UP_MS + this long after it was asked for is failed'),
+  REPLY_SWEEP_INTERVAL_MS: env
+    .positiveInt(60_000)
+    .describe('how often one replica looks for async replies left pending (their job dead-lettered)'),
 });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import pg from 'pg';
 import { RabbitMqEventBus, type EventEnvelope } from '@te/events';
-import { callUnary, createGrpcClient, loadProtos } from '@te/grpc';
+import { callServerStream, callUnary, createGrpcClient, loadProtos, type teContextV1 } from '@te/grpc';
 import {
   AppError,
   captureLogger,
@@ -101,6 +101,34 @@ export function callsAs(client: ContextClient, userId: string) {
     update: (request: Req<'UpdateSession'>) => as(userId, () => callUnary(client, 'UpdateSession', request)),
     remove: (id: string) => as(userId, () => callUnary(client, 'DeleteSession', { id })),
     post: (request: Req<'PostMessage'>) => as(userId, () => callUnary(client, 'PostMessage', request)),
+    /**
+     * PostMessageStream, read to its end: every event in order, and the error it ended with (if any).
+     * `onEvent` sees each event as it arrives (e.g. to abort `signal` mid-stream).
+     */
+    postStream: (
+      request: Req<'PostMessageStream'>,
+      options: {
+        signal?: AbortSignal;
+        deadlineMs?: number;
+        onEvent?: (event: teContextV1.PostMessageEvent__Output) => void;
+      } = {},
+    ) =>
+      as(userId, async () => {
+        const events: teContextV1.PostMessageEvent__Output[] = [];
+        try {
+          const stream = callServerStream(client, 'PostMessageStream', request, {
+            deadlineMs: options.deadlineMs ?? 30_000,
+            ...(options.signal && { signal: options.signal }),
+          });
+          for await (const event of stream) {
+            events.push(event);
+            options.onEvent?.(event);
+          }
+          return { events, error: undefined };
+        } catch (error) {
+          return { events, error: error as AppError };
+        }
+      }),
     messages: (request: Req<'ListMessages'>) => as(userId, () => callUnary(client, 'ListMessages', request)),
     upload: (request: Req<'UploadAttachment'>) =>
       as(userId, () => callUnary(client, 'UploadAttachment', request)),
