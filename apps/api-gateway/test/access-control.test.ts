@@ -196,6 +196,10 @@ const CASES: Record<string, RouteCase> = {
     othersId: (other) => other.conversationId,
     intact: conversationIntact,
   },
+  'GET /api/v1/sessions/:id/attachments/:attachmentId/content': {
+    othersId: (other) => other.conversationId,
+    intact: conversationIntact,
+  },
 };
 
 /** Fields only the server sets, on any resource. */

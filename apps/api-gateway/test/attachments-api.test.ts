@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
+import path from 'node:path';
 import { waitFor } from '@te/testing';
 import {
   call,
@@ -260,6 +262,87 @@ describe('/api/v1/sessions/:id/attachments through the gateway', () => {
 
     expect([posted.status, posted.body.error?.code]).toEqual([401, 'UNAUTHENTICATED']);
     expect([read.status, read.body.error?.code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+});
+
+describe('GET /api/v1/sessions/:id/attachments/:attachmentId/content through the gateway', () => {
+  const download = (who: Session | undefined, sessionId: string, attachmentId: string) =>
+    fetch(`${gateway.baseUrl}/api/v1/sessions/${sessionId}/attachments/${attachmentId}/content`, {
+      headers: who ? as(who) : {},
+      signal: AbortSignal.timeout(20_000),
+    });
+
+  async function uploaded(who: Session) {
+    const sessionId = await newSession(who);
+    const response = await upload(sessionId, [filePart(screenshot, 'screen.png', 'image/png')], as(who));
+    expect(response.status).toBe(201);
+    return { sessionId, attachment: response.body.data!.attachment };
+  }
+
+  test('When the owner downloads a screenshot, then 200 image/png with the stored object’s bytes (SHA-256 = its key) and private, no-sniff, inline headers', async () => {
+    const { sessionId, attachment } = await uploaded(alice);
+
+    const response = await download(alice, sessionId, attachment.id);
+
+    expect(response.status).toBe(200);
+    const body = Buffer.from(await response.arrayBuffer());
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    const stored = await readFile(
+      path.join(contextService!.storageRoot, 'users', alice.user.id, 'sha256', `${sha256}.png`),
+    );
+    expect(body.equals(stored)).toBe(true);
+    expect(body.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a'); // the PNG signature
+    expect(body.length).toBe(attachment.size);
+    expect({
+      type: response.headers.get('content-type'),
+      length: response.headers.get('content-length'),
+      cache: response.headers.get('cache-control'),
+      sniff: response.headers.get('x-content-type-options'),
+      disposition: response.headers.get('content-disposition'),
+    }).toEqual({
+      type: 'image/png',
+      length: String(body.length),
+      cache: 'private, no-store',
+      sniff: 'nosniff',
+      disposition: `inline; filename="${attachment.id}.png"`,
+    });
+  });
+
+  test("When a second user asks for the first user's screenshot, or anyone for an unknown one, then 404 in the envelope and no image byte", async () => {
+    const { sessionId, attachment } = await uploaded(alice);
+    const bobsSession = await newSession(bob);
+
+    const answers = await Promise.all([
+      download(bob, sessionId, attachment.id),
+      download(bob, bobsSession, attachment.id),
+      download(alice, sessionId, randomUUID()),
+    ]);
+
+    for (const answer of answers) {
+      expect(answer.status).toBe(404);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await answer.json()).toMatchObject({ success: false, error: { code: 'NOT_FOUND' } });
+    }
+  });
+
+  test('When an id is not a UUID, then 400 naming the parameter; without a credential, 401', async () => {
+    const { sessionId, attachment } = await uploaded(alice);
+
+    const badSession = await download(alice, 'nope', attachment.id);
+    const badAttachment = await download(alice, sessionId, 'nope');
+    const anonymous = await download(undefined, sessionId, attachment.id);
+
+    expect([badSession.status, ((await badSession.json()) as Envelope<unknown>).error?.fields]).toEqual([
+      400,
+      [expect.objectContaining({ field: 'id' })],
+    ]);
+    expect([badAttachment.status, ((await badAttachment.json()) as Envelope<unknown>).error?.fields]).toEqual(
+      [400, [expect.objectContaining({ field: 'attachmentId' })]],
+    );
+    expect([anonymous.status, ((await anonymous.json()) as Envelope<unknown>).error?.code]).toEqual([
+      401,
+      'UNAUTHENTICATED',
+    ]);
   });
 });
 

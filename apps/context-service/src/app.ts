@@ -8,15 +8,16 @@ import { createContextDb } from './db/prisma-client.js';
 import { SessionRepository } from './db/session.repository.js';
 import { SessionStateCache } from './db/session-state.cache.js';
 import { createAiGatewayClient } from './clients/ai-gateway.client.js';
-import type { Message, Session } from './domain/conversation.js';
-import { replySubscription } from './events/reply.consumer.js';
+import type { Message } from './domain/conversation.js';
+import { REPLY_WORK_QUEUE, replySubscription } from './events/reply.consumer.js';
 import { CachedCatalogue } from './routing/model-catalogue.js';
 import { generateReply, streamReply, type ReplyGeneratorDeps } from './routing/reply-generator.js';
 import { defaultRoutingRules } from './routing/routing-rules.js';
 import type { EraseUserObjects } from './domain/erase-user-data.use-case.js';
 import { failStaleReplies } from './domain/fail-stale-replies.use-case.js';
 import { purgeIdleSessions } from './domain/purge-idle-sessions.use-case.js';
-import { ocrSubscription } from './events/ocr.consumer.js';
+import { releaseUnreferencedObjects } from './domain/release-objects.js';
+import { OCR_WORK_QUEUE, ocrSubscription } from './events/ocr.consumer.js';
 import { userDeletedSubscription } from './events/user-deleted.consumer.js';
 import { contextHandlers } from './grpc/context.handlers.js';
 import type { OcrEngine } from './ocr/ocr-engine.js';
@@ -48,11 +49,6 @@ export interface ContextServiceAppOptions {
   ocrEngine?: OcrEngine;
   /** Object erasure on `user.deleted`; by default everything under the user's storage prefix. */
   eraseUserObjects?: EraseUserObjects;
-  /**
-   * Object erasure for sessions the retention job deleted. Not wired by default: objects are
-   * content-addressed per user (one may serve several sessions) and go with the account.
-   */
-  eraseSessionObjects?: (sessions: Session[]) => Promise<void>;
 }
 
 /** Composition root: the service defaults plus what is context-service's own. Nothing runs until start(). */
@@ -84,6 +80,8 @@ export function createContextServiceApp(
     ttlSeconds: config.SESSION_STATE_TTL_SECONDS,
   });
   const storage = options.storage ?? createObjectStorage(objectStorageSettings(config));
+  // Deleted sessions (DeleteSession, retention): their objects go unless another attachment still uses them.
+  const releaseObjects = releaseUnreferencedObjects({ references: sessions, storage, logger: host.logger });
 
   // Request routing: rules × the AI gateway's catalogue → context window → Infer.
   const ai = createAiGatewayClient({
@@ -123,6 +121,7 @@ export function createContextServiceApp(
         states,
         attachments,
         storage,
+        releaseObjects,
         attachmentLimits: {
           maxBytes: config.ATTACHMENT_MAX_BYTES,
           maxDimension: config.ATTACHMENT_MAX_DIMENSION,
@@ -160,7 +159,7 @@ export function createContextServiceApp(
         retentionDays: config.SESSION_RETENTION_DAYS,
         source: config.SERVICE_NAME,
         logger: host.logger,
-        eraseSessionObjects: options.eraseSessionObjects,
+        releaseObjects,
       });
     });
     host.scheduler.every(STALE_REPLIES_JOB, config.REPLY_SWEEP_INTERVAL_MS, async () => {
@@ -173,6 +172,11 @@ export function createContextServiceApp(
       });
     });
   }
+
+  // The work queues exist whatever this process consumes, so jobs wait for a worker (in this process or
+  // in the worker deployment) instead of being unroutable while none runs.
+  host.declareQueue(OCR_WORK_QUEUE);
+  host.declareQueue(REPLY_WORK_QUEUE);
 
   // Async reply work queue: in this process, or in the worker deployment (src/worker.ts).
   if (role === 'worker' || config.REPLY_WORKER_ENABLED) {

@@ -7,7 +7,7 @@ import { ConnectionManager, type ReconnectOptions } from './rabbitmq/connection-
 import { eventPublishOptions } from './rabbitmq/message-properties.js';
 import { QueueConsumer } from './rabbitmq/queue-consumer.js';
 import { DEFAULT_RETRY_DELAYS_MS, validateRetryDelays } from './rabbitmq/retry-policy.js';
-import { assertExchange } from './rabbitmq/topology.js';
+import { assertConsumerTopology, assertExchange, consumerQueueNames } from './rabbitmq/topology.js';
 
 export interface RabbitMqEventBusOptions {
   url: string;
@@ -39,6 +39,8 @@ export class RabbitMqEventBus implements EventBus {
   private readonly publisher: ConfirmPublisher;
   private readonly connection: ConnectionManager;
   private readonly consumers = new Map<string, QueueConsumer>();
+  /** Queues declared without consuming (declareQueue), declared again on every connection. */
+  private readonly declaredQueues = new Map<string, Required<QueueDeclaration>>();
   private readonly inFlight = new Set<Promise<void>>();
   private closing?: Promise<void>;
 
@@ -88,6 +90,42 @@ export class RabbitMqEventBus implements EventBus {
     }
     metrics.amqpPublished.inc({ type: event.type, outcome: 'confirmed' });
     logger.debug('event published', { event_id: event.id, type: event.type });
+  }
+
+  /**
+   * Declares `<prefix><queue>` (+ retry queues and DLQ) and binds it, without consuming; again after
+   * every reconnection. For work queues a producer feeds while its consumers may run elsewhere (a worker
+   * deployment): jobs published before any worker is up wait in the queue instead of being unroutable.
+   * Use the same queue name, bindings and retry delays as the consumer's subscribe() (the broker refuses
+   * a redeclaration with other arguments).
+   */
+  async declareQueue(options: QueueDeclaration): Promise<void> {
+    if (this.closing) throw new AppError('UNAVAILABLE', 'Event bus is closed');
+    const declaration: Required<QueueDeclaration> = {
+      queue: options.queue,
+      bindings: options.bindings,
+      retryDelaysMs: options.retryDelaysMs ?? [...DEFAULT_RETRY_DELAYS_MS],
+    };
+    validateDeclaration(declaration);
+    this.declaredQueues.set(declaration.queue, declaration);
+    const model = this.connection.model;
+    if (model) await this.declareOn(model, declaration);
+  }
+
+  private async declareOn(model: ChannelModel, declaration: Required<QueueDeclaration>): Promise<void> {
+    const { retryDelaysMs } = declaration;
+    const channel = await model.createChannel();
+    try {
+      await assertConsumerTopology(channel, {
+        exchange: this.options.exchange,
+        deliveryLimit: this.options.deliveryLimit ?? 20,
+        names: consumerQueueNames(this.options.queuePrefix ?? '', declaration.queue, retryDelaysMs.length),
+        bindings: declaration.bindings,
+        retryDelaysMs,
+      });
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   /**
@@ -165,6 +203,7 @@ export class RabbitMqEventBus implements EventBus {
       this.options.logger.warn('publisher channel error', { error: error.message }),
     );
     await assertExchange(channel, this.options.exchange);
+    for (const declaration of this.declaredQueues.values()) await this.declareOn(model, declaration);
     for (const consumer of this.consumers.values()) await consumer.start(model);
     this.publisher.attach(channel);
     channel.on('close', () => {
@@ -191,17 +230,35 @@ export class RabbitMqEventBus implements EventBus {
 }
 
 function validateSubscription(sub: Required<SubscribeOptions>): void {
-  const problems: string[] = [];
-  if (!/^[A-Za-z0-9_.-]+$/.test(sub.queue)) problems.push('queue must be letters, digits, _ . or -');
-  if (sub.bindings.length === 0 || sub.bindings.some((b) => !BINDING_PATTERN.test(b)))
-    problems.push('bindings must be topic patterns');
+  const problems = queueProblems(sub);
   if (!Number.isInteger(sub.prefetch) || sub.prefetch < 1 || sub.prefetch > 65535)
     problems.push('prefetch must be 1..65535');
+  if (problems.length > 0)
+    throw new AppError('VALIDATION_FAILED', `Invalid subscription "${sub.queue}": ${problems.join('; ')}`);
+}
+
+function validateDeclaration(declaration: Required<QueueDeclaration>): void {
+  const problems = queueProblems(declaration);
+  if (problems.length > 0)
+    throw new AppError('VALIDATION_FAILED', `Invalid queue "${declaration.queue}": ${problems.join('; ')}`);
+}
+
+function queueProblems(queue: Required<QueueDeclaration>): string[] {
+  const problems: string[] = [];
+  if (!/^[A-Za-z0-9_.-]+$/.test(queue.queue)) problems.push('queue must be letters, digits, _ . or -');
+  if (queue.bindings.length === 0 || queue.bindings.some((b) => !BINDING_PATTERN.test(b)))
+    problems.push('bindings must be topic patterns');
   try {
-    validateRetryDelays(sub.retryDelaysMs);
+    validateRetryDelays(queue.retryDelaysMs);
   } catch (error) {
     problems.push((error as Error).message);
   }
-  if (problems.length > 0)
-    throw new AppError('VALIDATION_FAILED', `Invalid subscription "${sub.queue}": ${problems.join('; ')}`);
+  return problems;
+}
+
+/** A queue to declare and bind without consuming from it (see declareQueue). */
+export interface QueueDeclaration {
+  queue: string;
+  bindings: string[];
+  retryDelaysMs?: number[];
 }

@@ -78,6 +78,36 @@ describe('RabbitMqEventBus', () => {
     expect(await fx.admin.messageCount(names.main)).toBe(0);
   });
 
+  it('When a work queue is declared without a consumer, then events wait in it, and a consumer subscribing later with the same queue gets them', async () => {
+    const { bus: producer } = fx.bus();
+    await producer.connect();
+    const names = fx.queue('jobs');
+    await producer.declareQueue({ queue: 'jobs', bindings: ['job.requested'] });
+    const job = createEvent({ type: 'job.requested', source: 'producer', data: { n: 1 } });
+
+    await producer.publish(job); // routable: no "unroutable" rejection although nobody consumes
+    expect(await fx.admin.messageCount(names.main)).toBe(1);
+
+    const { bus: worker } = fx.bus();
+    await worker.connect();
+    const got: string[] = [];
+    await worker.subscribe({
+      queue: 'jobs',
+      bindings: ['job.requested'],
+      handler: async (e) => void got.push(e.id),
+    });
+    await waitFor(() => got.length === 1, 'the waiting job');
+    expect(got).toEqual([job.id]);
+  });
+
+  it('When a queue declaration is invalid, then declareQueue refuses it naming the problems', async () => {
+    const { bus } = fx.bus();
+    await expect(bus.declareQueue({ queue: 'bad queue', bindings: [] })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringMatching(/queue must be.*bindings must be/),
+    });
+  });
+
   it('When no queue is bound to the event type, then publish rejects with UNAVAILABLE (unroutable) and counts it', async () => {
     const { bus, metrics } = fx.bus();
     await bus.connect();

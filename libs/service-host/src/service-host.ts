@@ -5,6 +5,7 @@ import {
   purgeProcessed,
   purgePublished,
   RabbitMqEventBus,
+  type QueueDeclaration,
   type SubscribeOptions,
   type TransactionalSqlExecutor,
 } from '@te/events';
@@ -64,6 +65,7 @@ export class ServiceHost {
   readonly scheduler: Scheduler;
   readonly grpc: GrpcServer;
   private readonly subscriptions: SubscribeOptions<never>[] = [];
+  private readonly declarations: QueueDeclaration[] = [];
   private readonly ops;
 
   constructor(private readonly options: ServiceHostOptions) {
@@ -119,11 +121,20 @@ export class ServiceHost {
     this.subscriptions.push(subscription as SubscribeOptions<never>);
   }
 
+  /**
+   * Registers a work queue this service feeds but may not consume itself (its worker runs elsewhere):
+   * declared and bound when the host starts, so jobs wait in it until a worker takes them.
+   */
+  declareQueue(declaration: QueueDeclaration): void {
+    this.declarations.push(declaration);
+  }
+
   /** Connects, subscribes, then serves. Resolves with the bound ports (0 in config picks free ones). */
   async start(): Promise<{ grpcPort: number; opsPort: number }> {
     const { config } = this.options;
     await this.redis.connect();
     await this.bus.connect();
+    for (const declaration of this.declarations) await this.bus.declareQueue(declaration);
     for (const subscription of this.subscriptions) await this.bus.subscribe(subscription);
     this.relay.start();
     this.scheduler.start();

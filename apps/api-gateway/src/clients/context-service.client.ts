@@ -18,6 +18,9 @@ export interface ContextServiceClientOptions extends GrpcClientOptions {
   replyDeadlineMs?: number;
 }
 
+/** A whole download (a few MB at most) through a slow reader. */
+export const CONTENT_DEADLINE_MS = 60_000;
+
 /** 75 s: context-service's default Infer deadline (AI_GATEWAY_INFER_DEADLINE_MS) is 60 s. */
 export const DEFAULT_REPLY_DEADLINE_MS = 75_000;
 
@@ -59,6 +62,17 @@ export function createContextServiceClient(address: string, options: ContextServ
         callUnary(client, 'UploadAttachment', request, options),
       get: (sessionId: string, attachmentId: string) =>
         callUnary(client, 'GetAttachment', { sessionId, attachmentId }),
+      /**
+       * GetAttachmentContent: the stored bytes in chunks (total_size on the first). The call starts when
+       * iteration starts; aborting `signal` (the HTTP client went away) cancels it and the storage read.
+       */
+      content: (sessionId: string, attachmentId: string, signal?: AbortSignal) =>
+        callServerStream(
+          client,
+          'GetAttachmentContent',
+          { sessionId, attachmentId },
+          { deadlineMs: CONTENT_DEADLINE_MS, ...(signal && { signal }) },
+        ),
     },
     close: () => client.close(),
   };

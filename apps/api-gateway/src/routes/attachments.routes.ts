@@ -23,7 +23,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * /api/v1/sessions/:id/attachments: screenshots in one of the caller's sessions (context-service
  * stores them and runs OCR in the background). POST takes multipart/form-data with one file part named
  * `file` and answers 201 with the attachment "pending"; GET reads it, with `ocr_text` once "processed".
- * The bytes decide the type (PNG, JPEG or WebP), never the declared one. `explain` scope, as sessions.
+ * The bytes decide the type (PNG, JPEG or WebP), never the declared one. GET …/:attachmentId/content
+ * streams the stored (normalised) PNG to its owner. `explain` scope, as sessions.
  */
 export function attachmentRoutes(
   contexts: ContextServiceClient,
@@ -52,7 +53,64 @@ export function attachmentRoutes(
     sendData(res, 200, { attachment: presentAttachment(attachment) });
   });
 
+  router.get('/:id/attachments/:attachmentId/content', auth, async (req, res) => {
+    const sessionId = uuidParam(req, 'id', 'Session id');
+    const attachmentId = uuidParam(req, 'attachmentId', 'Attachment id');
+    await streamContent(res, contexts, sessionId, attachmentId);
+  });
+
   return router;
+}
+
+/**
+ * GET …/content: the stored PNG, relayed chunk by chunk from context-service's GetAttachmentContent
+ * (never the whole file in memory). Until the first chunk arrives nothing is sent, so a refusal (404 for
+ * another user's or a missing attachment) is a normal envelope response. The client going away cancels
+ * the call (and the storage read); a failure after the headers cuts the connection, so the client sees
+ * a body shorter than its Content-Length rather than a truncated image taken for whole.
+ */
+async function streamContent(
+  res: Response,
+  contexts: ContextServiceClient,
+  sessionId: string,
+  attachmentId: string,
+): Promise<void> {
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  const chunks = contexts.attachments.content(sessionId, attachmentId, gone.signal)[Symbol.asyncIterator]();
+  let next = await chunks.next(); // throws to the error handler: nothing has been sent yet
+  if (next.done) throw new AppError('UNAVAILABLE', 'The attachment could not be read');
+  res.status(200);
+  res.setHeader('Content-Type', 'image/png');
+  res.setHeader('Content-Length', String(Number(next.value.totalSize)));
+  res.setHeader('Cache-Control', 'private, no-store');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Disposition', `inline; filename="${attachmentId.toLowerCase()}.png"`);
+  try {
+    for (; !next.done; next = await chunks.next()) {
+      await write(res, next.value.data);
+      if (gone.signal.aborted) return;
+    }
+    res.end();
+  } catch {
+    if (!gone.signal.aborted) res.destroy();
+  } finally {
+    if (!gone.signal.aborted) await chunks.return?.();
+  }
+}
+
+/** Resolves once the socket took the bytes (or the client is gone): a slow reader holds the stream back. */
+async function write(res: Response, data: Buffer): Promise<void> {
+  if (res.write(data)) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 interface UploadedFile {

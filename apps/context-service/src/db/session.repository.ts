@@ -1,6 +1,7 @@
 import { enqueueEvent } from '@te/events';
 import type { Cursor, Session } from '../domain/conversation.js';
-import type { EventsOf, SessionState, SessionStore } from '../domain/ports.js';
+import type { DeletedSessions, EventsOf, SessionState, SessionStore } from '../domain/ports.js';
+import type { Prisma } from './generated/prisma/client.js';
 import type { SessionModel } from './generated/prisma/models.js';
 import type { ContextDb } from './prisma-client.js';
 import { toAttachmentSummary, toMessage, toSession } from './rows.js';
@@ -70,21 +71,28 @@ export class SessionRepository implements SessionStore {
     });
   }
 
-  async delete(userId: string, id: string, events: EventsOf<Session>): Promise<boolean> {
+  async delete(userId: string, id: string, events: EventsOf<Session>): Promise<DeletedSessions | undefined> {
     const deleted = await this.db.$transaction(async (tx) => {
-      const row = await tx.session.findFirst({ where: { id, userId } });
-      if (!row) return false;
+      // Locked first, so an upload to it waits and then finds it gone: every attachment that goes with
+      // it is among those whose keys are read below.
+      const [row] = await tx.$queryRaw<SessionModel[]>`
+        SELECT id::text AS "id", user_id::text AS "userId", title, settings,
+               created_at AS "createdAt", updated_at AS "updatedAt", last_activity_at AS "lastActivityAt"
+        FROM sessions WHERE id = ${id}::uuid AND user_id = ${userId}::uuid FOR UPDATE`;
+      if (!row) return undefined;
+      const objectKeys = await objectKeysOf(tx, [id]);
       // ON DELETE CASCADE (schema.prisma) removes the messages and attachments in this statement.
       const { count } = await tx.session.deleteMany({ where: { id, userId } });
-      if (count === 0) return false;
-      for (const event of events(toSession(row))) await enqueueEvent(tx, event);
-      return true;
+      if (count === 0) return undefined;
+      const session = toSession(row);
+      for (const event of events(session)) await enqueueEvent(tx, event);
+      return { sessions: [session], objectKeys };
     });
     if (deleted) this.onEventsCommitted();
     return deleted;
   }
 
-  async deleteIdle(cutoff: Date, limit: number, events: EventsOf<Session>): Promise<Session[]> {
+  async deleteIdle(cutoff: Date, limit: number, events: EventsOf<Session>): Promise<DeletedSessions> {
     const deleted = await this.db.$transaction(async (tx) => {
       // Locked, so a message being posted meanwhile waits and then finds its session gone (NOT_FOUND)
       // rather than landing in a deleted one; SKIP LOCKED lets another replica take other rows.
@@ -93,14 +101,27 @@ export class SessionRepository implements SessionStore {
                created_at AS "createdAt", updated_at AS "updatedAt", last_activity_at AS "lastActivityAt"
         FROM sessions WHERE last_activity_at < ${cutoff}
         ORDER BY last_activity_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-      if (rows.length === 0) return [];
-      await tx.session.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      if (rows.length === 0) return { sessions: [], objectKeys: [] };
+      const ids = rows.map((row) => row.id);
+      const objectKeys = await objectKeysOf(tx, ids);
+      await tx.session.deleteMany({ where: { id: { in: ids } } });
       const sessions = rows.map(toSession);
       for (const session of sessions) for (const event of events(session)) await enqueueEvent(tx, event);
-      return sessions;
+      return { sessions, objectKeys };
     });
-    if (deleted.length) this.onEventsCommitted();
+    if (deleted.sessions.length) this.onEventsCommitted();
     return deleted;
+  }
+
+  /** Which of `objectKeys` some attachment row (any session, any user) still references. */
+  async referencedObjectKeys(objectKeys: string[]): Promise<Set<string>> {
+    if (objectKeys.length === 0) return new Set();
+    const rows = await this.db.attachment.findMany({
+      where: { objectKey: { in: objectKeys } },
+      select: { objectKey: true },
+      distinct: ['objectKey'],
+    });
+    return new Set(rows.map((row) => row.objectKey));
   }
 
   async loadState(sessionId: string, recentMessages: number): Promise<SessionState | undefined> {
@@ -136,4 +157,16 @@ export class SessionRepository implements SessionStore {
       { isolationLevel: 'RepeatableRead' },
     );
   }
+}
+
+type Tx = Prisma.TransactionClient;
+
+/** The distinct object keys of the sessions' attachments (read before the rows go). */
+async function objectKeysOf(tx: Tx, sessionIds: string[]): Promise<string[]> {
+  const rows = await tx.attachment.findMany({
+    where: { sessionId: { in: sessionIds } },
+    select: { objectKey: true },
+    distinct: ['objectKey'],
+  });
+  return rows.map((row) => row.objectKey);
 }

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { AppError } from '@te/platform';
 import { normaliseScreenshot } from '../images/normalise-screenshot.js';
 import { putContentAddressed } from '../storage/content-addressed.js';
@@ -99,4 +100,44 @@ export async function getAttachment(
   );
   if (!attachment) throw new AppError('NOT_FOUND', 'Attachment not found');
   return attachment;
+}
+
+/** Largest piece of an attachment's bytes sent in one message. */
+export const CONTENT_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * The stored bytes of one attachment of one of the user's sessions, in pieces of at most
+ * CONTENT_CHUNK_BYTES as object storage delivers them. Ownership is checked (exactly as getAttachment)
+ * and the object opened before this resolves, so a refusal comes before any byte. Returning early
+ * (the caller went away) or `signal` aborting closes the storage stream.
+ */
+export async function openAttachmentContent(
+  userId: string,
+  input: { sessionId: string; attachmentId: string },
+  deps: Pick<AttachmentDeps, 'attachments' | 'storage'>,
+  signal?: AbortSignal,
+): Promise<{ attachment: Attachment; chunks: AsyncGenerator<Buffer, void, undefined> }> {
+  const attachment = await getAttachment(userId, input, deps);
+  const body = await deps.storage.get(attachment.objectKey);
+  return { attachment, chunks: inChunks(body, CONTENT_CHUNK_BYTES, signal) };
+}
+
+async function* inChunks(
+  body: Readable,
+  maxBytes: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Buffer, void, undefined> {
+  const stop = () => body.destroy();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const piece of body as AsyncIterable<Buffer | string>) {
+      const bytes = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      for (let offset = 0; offset < bytes.length; offset += maxBytes) {
+        yield bytes.subarray(offset, offset + maxBytes);
+      }
+    }
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    body.destroy();
+  }
 }

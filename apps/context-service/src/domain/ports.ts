@@ -25,16 +25,32 @@ export interface SessionStore {
     id: string,
     changes: { title?: string; settings?: Record<string, unknown> },
   ): Promise<Session | undefined>;
-  /** Deletes the session (messages and attachments cascade); false when it is not the user's. */
-  delete(userId: string, id: string, events: EventsOf<Session>): Promise<boolean>;
+  /**
+   * Deletes the session (messages and attachments cascade); undefined when it is not the user's.
+   * Answers the object keys its attachments referenced, read in the deleting transaction.
+   */
+  delete(userId: string, id: string, events: EventsOf<Session>): Promise<DeletedSessions | undefined>;
   /**
    * Deletes sessions whose last activity is before `cutoff`, at most `limit` of them, each with its
    * events in the same transaction; a session that saw activity meanwhile is kept.
    */
-  deleteIdle(cutoff: Date, limit: number, events: EventsOf<Session>): Promise<Session[]>;
+  deleteIdle(cutoff: Date, limit: number, events: EventsOf<Session>): Promise<DeletedSessions>;
   /** The state the cache keeps, read from the database (undefined: no such session). */
   loadState(sessionId: string, recentMessages: number): Promise<SessionState | undefined>;
 }
+
+/** Sessions that went, with the distinct object keys their attachments referenced. */
+export interface DeletedSessions {
+  sessions: Session[];
+  objectKeys: string[];
+}
+
+/**
+ * After a commit that deleted attachment rows: removes those of `objectKeys` no attachment row
+ * references any more (content-addressed objects may serve several sessions of the user). Never
+ * throws: a storage failure is logged (the user's prefix goes with the account anyway).
+ */
+export type ReleaseObjects = (objectKeys: string[]) => Promise<void>;
 
 export interface NewMessage {
   userId: string;

@@ -1,7 +1,6 @@
 import type { Logger } from '@te/platform';
-import type { Session } from './conversation.js';
 import { sessionDeletedEvent } from './conversation-events.js';
-import type { SessionStates, SessionStore } from './ports.js';
+import type { ReleaseObjects, SessionStates, SessionStore } from './ports.js';
 
 const DAY_MS = 24 * 3600_000;
 /** Sessions deleted per transaction; the job loops until none is left. */
@@ -9,7 +8,8 @@ const BATCH_SIZE = 100;
 
 /**
  * Retention: deletes sessions with no activity for `retentionDays` (their messages and attachments
- * cascade), each with its `context.session.deleted` (reason `retention`). Returns how many went.
+ * cascade), each with its `context.session.deleted` (reason `retention`), then the stored objects no
+ * attachment references any more. Returns how many went.
  */
 export async function purgeIdleSessions(
   deps: {
@@ -18,21 +18,21 @@ export async function purgeIdleSessions(
     retentionDays: number;
     source: string;
     logger: Logger;
-    /** Erases the objects of deleted sessions (object storage), when wired. */
-    eraseSessionObjects?: (sessions: Session[]) => Promise<void>;
+    /** Removes stored objects no attachment references any more, after each batch (when wired). */
+    releaseObjects?: ReleaseObjects;
   },
   now: Date = new Date(),
 ): Promise<number> {
   const cutoff = new Date(now.getTime() - deps.retentionDays * DAY_MS);
   let total = 0;
   for (;;) {
-    const deleted = await deps.sessions.deleteIdle(cutoff, BATCH_SIZE, (session) => [
+    const { sessions, objectKeys } = await deps.sessions.deleteIdle(cutoff, BATCH_SIZE, (session) => [
       sessionDeletedEvent(session, 'retention', deps.source),
     ]);
-    if (deleted.length === 0) break;
-    total += deleted.length;
-    await deps.states.forget(deleted.map((session) => session.id));
-    await deps.eraseSessionObjects?.(deleted);
+    if (sessions.length === 0) break;
+    total += sessions.length;
+    await deps.states.forget(sessions.map((session) => session.id));
+    await deps.releaseObjects?.(objectKeys);
   }
   if (total > 0) deps.logger.info('idle sessions deleted', { sessions: total, cutoff: cutoff.toISOString() });
   return total;

@@ -3,7 +3,7 @@ import type { Page, Session } from './conversation.js';
 import { sessionCreatedEvent, sessionDeletedEvent } from './conversation-events.js';
 import { idProblems, normaliseTitle, parseSettings, titleProblems } from './conversation.policy.js';
 import { readPageRequest, toPage } from './page-request.js';
-import type { SessionStates, SessionStore } from './ports.js';
+import type { ReleaseObjects, SessionStates, SessionStore } from './ports.js';
 
 export const DEFAULT_SESSIONS_PAGE_SIZE = 20;
 
@@ -12,6 +12,8 @@ export interface SessionDeps {
   states: SessionStates;
   /** `source` of the events this service publishes (its name). */
   source: string;
+  /** Removes stored objects no attachment references any more, after a delete (when wired). */
+  releaseObjects?: ReleaseObjects;
 }
 
 /** Text fields as they arrive (settings as JSON text); undefined: not sent. */
@@ -69,7 +71,10 @@ export async function updateSession(
   return session;
 }
 
-/** Deletes the session with its messages and attachments; `context.session.deleted` follows. */
+/**
+ * Deletes the session with its messages and attachments; `context.session.deleted` follows. Then the
+ * stored objects only its attachments referenced are removed.
+ */
 export async function deleteSession(userId: string, id: string, deps: SessionDeps): Promise<void> {
   requireId(id);
   const deleted = await deps.sessions.delete(userId, id.toLowerCase(), (session) => [
@@ -77,6 +82,7 @@ export async function deleteSession(userId: string, id: string, deps: SessionDep
   ]);
   if (!deleted) throw notFound();
   await deps.states.forget([id.toLowerCase()]);
+  await deps.releaseObjects?.(deleted.objectKeys);
 }
 
 /** Another user's session is "not found" too: ids cannot be probed. */

@@ -15,6 +15,9 @@ import type { OcrEngine } from '../ocr/ocr-engine.js';
 /** The OCR work queue: every replica (or the separate worker deployment) competes for its jobs. */
 export const CONTEXT_OCR_QUEUE = 'context-service.ocr';
 
+/** The OCR work queue, declared by every context-service process (host.declareQueue) and consumed by workers. */
+export const OCR_WORK_QUEUE = { queue: CONTEXT_OCR_QUEUE, bindings: [CONTEXT_ATTACHMENT_OCR_REQUESTED] };
+
 /**
  * `context.attachment.ocr_requested` → OCR of the stored image, result saved on the row, then
  * `context.attachment.processed` through the outbox. Redelivery is safe: a saved result is not
@@ -54,8 +57,7 @@ export function ocrSubscription(deps: {
     },
   });
   return {
-    queue: CONTEXT_OCR_QUEUE,
-    bindings: [CONTEXT_ATTACHMENT_OCR_REQUESTED],
+    ...OCR_WORK_QUEUE,
     handler: async (event) => {
       await handle({ attachmentId: event.data?.attachment_id });
     },

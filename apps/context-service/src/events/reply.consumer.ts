@@ -11,6 +11,9 @@ import type { MessageStore, SessionStates } from '../domain/ports.js';
 /** The async reply work queue: every replica (or the worker deployment) competes for its jobs. */
 export const CONTEXT_REPLIES_QUEUE = 'context-service.replies';
 
+/** The async-reply work queue, declared by every context-service process and consumed by workers. */
+export const REPLY_WORK_QUEUE = { queue: CONTEXT_REPLIES_QUEUE, bindings: [CONTEXT_REPLY_REQUESTED] };
+
 // Worth another delivery: the AI gateway may be back, the limit lifted, the provider faster.
 const TRANSIENT = new Set(['UNAVAILABLE', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'INTERNAL']);
 
@@ -38,8 +41,7 @@ export function replySubscription(deps: {
     if (settled) await deps.states.refresh(settled.sessionId);
   };
   return {
-    queue: CONTEXT_REPLIES_QUEUE,
-    bindings: [CONTEXT_REPLY_REQUESTED],
+    ...REPLY_WORK_QUEUE,
     prefetch: 8,
     ...(deps.retryDelaysMs && { retryDelaysMs: deps.retryDelaysMs }),
     handler: async (event) => {

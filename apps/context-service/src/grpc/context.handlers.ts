@@ -1,6 +1,7 @@
 import type { AsyncHandlers, teContextV1 } from '@te/grpc';
 import {
   getAttachment,
+  openAttachmentContent,
   uploadAttachment,
   type AttachmentLimits,
   type AttachmentStore,
@@ -12,7 +13,7 @@ import {
   type MessageDeps,
 } from '../domain/message.use-cases.js';
 import type { ObjectStorage } from '../storage/object-storage.js';
-import type { MessageStore, SessionStates, SessionStore } from '../domain/ports.js';
+import type { MessageStore, ReleaseObjects, SessionStates, SessionStore } from '../domain/ports.js';
 import {
   createSession,
   deleteSession,
@@ -29,6 +30,8 @@ export interface ContextHandlerDeps {
   states: SessionStates;
   attachments: AttachmentStore;
   storage: ObjectStorage;
+  /** Removes stored objects no attachment references any more, after DeleteSession. */
+  releaseObjects?: ReleaseObjects;
   attachmentLimits: AttachmentLimits;
   /** Request routing: answers to users' messages. */
   replies: MessageDeps['replies'];
@@ -138,6 +141,27 @@ export function contextHandlers(deps: ContextHandlerDeps): AsyncHandlers<teConte
         deps,
       );
       return { attachment: attachmentMessage(attachment) };
+    },
+
+    // Server streaming: the refusal (NOT_FOUND, …) is thrown before the first chunk; cancelling the
+    // call closes the generator, whose `finally` closes the storage stream.
+    async *GetAttachmentContent(request, ctx) {
+      const { attachment, chunks } = await openAttachmentContent(
+        callerId(ctx),
+        { sessionId: request.sessionId, attachmentId: request.attachmentId },
+        deps,
+        ctx.signal,
+      );
+      let totalSize: number | undefined = attachment.sizeBytes;
+      try {
+        for await (const data of chunks) {
+          yield { data, totalSize: totalSize ?? 0 };
+          totalSize = undefined;
+        }
+        if (totalSize !== undefined) yield { data: Buffer.alloc(0), totalSize }; // an empty object
+      } finally {
+        await chunks.return();
+      }
     },
   };
 }

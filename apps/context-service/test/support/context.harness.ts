@@ -134,6 +134,29 @@ export function callsAs(client: ContextClient, userId: string) {
       as(userId, () => callUnary(client, 'UploadAttachment', request)),
     attachment: (sessionId: string, attachmentId: string) =>
       as(userId, () => callUnary(client, 'GetAttachment', { sessionId, attachmentId })),
+    /**
+     * GetAttachmentContent, read to its end (or until `stopAfter` chunks, then cancelled): the chunks in
+     * order and the error the call ended with (if any).
+     */
+    content: (sessionId: string, attachmentId: string, options: { stopAfter?: number } = {}) =>
+      as(userId, async () => {
+        const chunks: teContextV1.AttachmentChunk__Output[] = [];
+        try {
+          const stream = callServerStream(
+            client,
+            'GetAttachmentContent',
+            { sessionId, attachmentId },
+            { deadlineMs: 30_000 },
+          );
+          for await (const chunk of stream) {
+            chunks.push(chunk);
+            if (chunks.length === options.stopAfter) break;
+          }
+          return { chunks, error: undefined };
+        } catch (error) {
+          return { chunks, error: error as AppError };
+        }
+      }),
   };
 }
 
