@@ -20,6 +20,7 @@ import { JwksCache } from './auth/jwks.cache.js';
 import { createRequireAuth } from './auth/require-auth.middleware.js';
 import { SessionRevocations } from './auth/session-revocations.js';
 import { sessionRevokedSubscription } from './auth/session-revoked.consumer.js';
+import { createAiGatewayClient } from './clients/ai-gateway.client.js';
 import { createContextServiceClient } from './clients/context-service.client.js';
 import { createUserServiceClient } from './clients/user-service.client.js';
 import type { GatewayConfig } from './config.js';
@@ -49,6 +50,11 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     deadlineMs: config.GRPC_DEADLINE_MS,
     replyDeadlineMs: config.REPLY_DEADLINE_MS,
   });
+  const ai = createAiGatewayClient(config.AI_GATEWAY_SERVICE_ADDR, {
+    logger,
+    metrics,
+    deadlineMs: config.GRPC_DEADLINE_MS,
+  });
   const redis = createRedis({
     url: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
@@ -62,6 +68,9 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
   // Reported, not deciding: without context-service only /api/v1/sessions answers 503.
   const contextServiceHealth = grpcHealthCheck(config.CONTEXT_SERVICE_ADDR);
   health.addReadinessCheck('context-service', contextServiceHealth, { critical: false });
+  // Reported, not deciding: without ai-gateway-service only /api/v1/models answers 503.
+  const aiGatewayHealth = grpcHealthCheck(config.AI_GATEWAY_SERVICE_ADDR);
+  health.addReadinessCheck('ai-gateway-service', aiGatewayHealth, { critical: false });
 
   // Revoked sessions (logout, password change, refresh-token reuse, account deletion), shared by every
   // replica in Redis; fed by the routes that end sessions and by user-service's `session.revoked`.
@@ -107,6 +116,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     health,
     users,
     contexts,
+    ai,
     requireAuth: createRequireAuth([
       ['jwt', exceptApiKeys(strategy)],
       ['api-key', createApiKeyStrategy(apiKeyCache)],
@@ -144,6 +154,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
         ops_port: opsPort,
         user_service: config.USER_SERVICE_ADDR,
         context_service: config.CONTEXT_SERVICE_ADDR,
+        ai_gateway_service: config.AI_GATEWAY_SERVICE_ADDR,
       });
       return { httpPort, opsPort };
     },
@@ -164,6 +175,13 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
           async () => {
             contexts.close();
             contextServiceHealth.close();
+          },
+        ],
+        [
+          'ai-gateway-service client',
+          async () => {
+            ai.close();
+            aiGatewayHealth.close();
           },
         ],
         ['redis', () => closeRedis(redis)],

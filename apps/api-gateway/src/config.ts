@@ -12,6 +12,11 @@ export const gatewayConfigSchema = commonConfigSchema.extend({
     .min(1)
     .default('127.0.0.1:50052')
     .describe('context-service (conversations: /api/v1/sessions)'),
+  AI_GATEWAY_SERVICE_ADDR: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:50053')
+    .describe('ai-gateway-service (model catalog: /api/v1/models)'),
   REDIS_URL: env.url().default('redis://127.0.0.1:6379').describe('session revocations, caches, rate limits'),
   REDIS_KEY_PREFIX: z.string().default('te:gateway:'),
   // Events: the gateway consumes `session.revoked` (its revocation list; src/auth/session-revoked.consumer.ts).

@@ -83,6 +83,7 @@ const ROUTES = inventory(
     health: new Health(),
     users: {} as HttpAppDeps['users'],
     contexts: {} as HttpAppDeps['contexts'],
+    ai: {} as HttpAppDeps['ai'],
     requireAuth: recordingRequireAuth,
     apiKeyCache: {} as ApiKeyCache,
     revocations: {} as HttpAppDeps['revocations'],

@@ -177,6 +177,7 @@ describe('probes', () => {
         'user-service': { ok: true, critical: false, duration_ms: expect.any(Number) },
         // No context-service runs in this file: reported as down, and readiness still holds.
         'context-service': expect.objectContaining({ ok: false, critical: false }),
+        'ai-gateway-service': expect.objectContaining({ ok: false, critical: false }),
         'signing-keys': { ok: true, duration_ms: expect.any(Number) },
       },
     });

@@ -144,6 +144,7 @@ export class SystemStack {
     const base = withoutKeys(this.env('api-gateway').env, ['GRPC_PORT']);
     const userService = `127.0.0.1:${this.service('user-service').grpcPort}`;
     const contextService = `127.0.0.1:${this.service('context-service').grpcPort}`;
+    const aiGateway = `127.0.0.1:${this.service('ai-gateway-service').grpcPort}`;
     await this.launch('api-gateway', ([httpPort, opsPort]) => ({
       ports: { httpPort, opsPort },
       env: {
@@ -152,6 +153,7 @@ export class SystemStack {
         OPS_PORT: String(opsPort),
         USER_SERVICE_ADDR: userService,
         CONTEXT_SERVICE_ADDR: contextService,
+        AI_GATEWAY_SERVICE_ADDR: aiGateway,
       },
     }));
   }

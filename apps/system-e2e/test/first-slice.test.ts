@@ -310,6 +310,7 @@ describe('Operations endpoints of every process', () => {
       checks: {
         'user-service': expect.objectContaining({ ok: true }),
         'context-service': expect.objectContaining({ ok: true, critical: false }),
+        'ai-gateway-service': expect.objectContaining({ ok: true, critical: false }),
         'signing-keys': expect.objectContaining({ ok: true }),
         redis: expect.objectContaining({ ok: true }),
         rabbitmq: expect.objectContaining({ ok: true, critical: false }),

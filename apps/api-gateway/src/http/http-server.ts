@@ -5,6 +5,7 @@ import { createOpsHandler, type Health, type Logger, type Metrics } from '@te/pl
 import type { ApiKeyCache } from '../auth/api-key.cache.js';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { SessionRevocations } from '../auth/session-revocations.js';
+import type { AiGatewayClient } from '../clients/ai-gateway.client.js';
 import type { ContextServiceClient } from '../clients/context-service.client.js';
 import type { UserServiceClient } from '../clients/user-service.client.js';
 import { accountSecurityRoutes } from '../routes/account-security.routes.js';
@@ -12,6 +13,7 @@ import { adminRoutes } from '../routes/admin.routes.js';
 import { apiKeyRoutes } from '../routes/api-keys.routes.js';
 import { attachmentRoutes, type AttachmentLimits } from '../routes/attachments.routes.js';
 import { authRoutes } from '../routes/auth.routes.js';
+import { modelRoutes } from '../routes/models.routes.js';
 import { oidcRoutes } from '../routes/oidc.routes.js';
 import { sessionRoutes } from '../routes/sessions.routes.js';
 import { usageRoutes } from '../routes/usage.routes.js';
@@ -28,6 +30,8 @@ export interface HttpAppDeps {
   users: UserServiceClient;
   /** context-service: the caller's conversations. */
   contexts: ContextServiceClient;
+  /** ai-gateway-service: the model catalog. */
+  ai: AiGatewayClient;
   requireAuth: RequireAuth;
   /** Revoked sign-in sessions (their access tokens are refused until they expire). */
   revocations: SessionRevocations;
@@ -92,6 +96,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     recordRouteBase(),
     attachmentRoutes(deps.contexts, deps.requireAuth, deps.attachments),
   );
+  app.use('/api/v1/models', recordRouteBase(), modelRoutes(deps.ai, deps.requireAuth));
   app.use('/.well-known', recordRouteBase(), wellKnownRoutes(deps.users));
 
   app.use(notFound());

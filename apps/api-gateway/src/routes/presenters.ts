@@ -200,3 +200,35 @@ export function presentConversationMessage(message: ConversationMessageMessage |
         : null,
   };
 }
+
+export interface ModelMessage {
+  name?: string;
+  kind?: string;
+  capabilities?: {
+    vision?: boolean;
+    streaming?: boolean;
+    contextWindow?: number;
+    maxOutputTokens?: number;
+  } | null;
+  deprecatedAt?: string;
+  retiresAt?: string;
+}
+
+/**
+ * A name the caller may ask for (`kind` "alias" or "version") and what it can do; `deprecated_at` and
+ * `retires_at` (RFC 3339) null when not planned.
+ */
+export function presentModel(model: ModelMessage) {
+  return {
+    name: model.name ?? '',
+    kind: model.kind ?? '',
+    capabilities: {
+      vision: model.capabilities?.vision ?? false,
+      streaming: model.capabilities?.streaming ?? false,
+      context_window: model.capabilities?.contextWindow ?? 0,
+      max_output_tokens: model.capabilities?.maxOutputTokens ?? 0,
+    },
+    deprecated_at: model.deprecatedAt || null,
+    retires_at: model.retiresAt || null,
+  };
+}
