@@ -40,7 +40,11 @@ beforeAll(async () => {
     clients: [{ ...CLIENT, redirect_uris: [`${base}${callbackPath('corp')}`] }],
     idTokenClaims: true,
   }));
-  env = await createServiceTestEnv({ schemaPath: USER_SERVICE_SCHEMA, databaseName: 'te_user', queues: [] });
+  env = await createServiceTestEnv({
+    schemaPath: USER_SERVICE_SCHEMA,
+    databaseName: 'te_user',
+    queues: ['user-service.usage'],
+  });
   const [grpcPort, httpPort] = await distinctFreePorts();
   userService = await spawnService({
     name: 'user-service',

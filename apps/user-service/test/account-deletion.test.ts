@@ -46,7 +46,7 @@ describe('DeleteAccount', () => {
     env = await createServiceTestEnv({
       schemaPath: SCHEMA,
       databaseName: 'te_user',
-      queues: [OBSERVER_QUEUE],
+      queues: [OBSERVER_QUEUE, 'user-service.usage'],
     });
     app = createUserServiceApp(loadUserServiceConfig(env.env), { logger: captured.logger });
     const { grpcPort } = await app.start();

@@ -29,7 +29,11 @@ describe('ApiKeyService (in-process user-service, real PostgreSQL, Redis and Rab
   const captured = captureLogger('user-service');
 
   beforeAll(async () => {
-    env = await createServiceTestEnv({ schemaPath: SCHEMA, databaseName: 'te_user', queues: [] });
+    env = await createServiceTestEnv({
+      schemaPath: SCHEMA,
+      databaseName: 'te_user',
+      queues: ['user-service.usage'],
+    });
     app = createUserServiceApp(
       loadUserServiceConfig({ ...env.env, API_KEY_CACHE_TTL_SECONDS: String(CACHE_TTL_SECONDS) }),
       { logger: captured.logger },

@@ -44,7 +44,11 @@ beforeAll(async () => {
     idTokenClaims: true,
   });
   latePort = await freePort();
-  env = await createServiceTestEnv({ schemaPath: SCHEMA, databaseName: 'te_user', queues: [TEST_QUEUE] });
+  env = await createServiceTestEnv({
+    schemaPath: SCHEMA,
+    databaseName: 'te_user',
+    queues: [TEST_QUEUE, 'user-service.usage'],
+  });
   const config = loadUserServiceConfig({
     ...env.env,
     OIDC_PROVIDERS: 'corp,social,late',

@@ -26,7 +26,11 @@ describe('profile: GetMe, UpdateProfile, and the audit log retention job', () =>
   const captured = captureLogger('user-service', 'info');
 
   beforeAll(async () => {
-    env = await createServiceTestEnv({ schemaPath: SCHEMA, databaseName: 'te_user' });
+    env = await createServiceTestEnv({
+      schemaPath: SCHEMA,
+      databaseName: 'te_user',
+      queues: ['user-service.usage'],
+    });
     app = createUserServiceApp(
       loadUserServiceConfig({ ...env.env, AUDIT_RETENTION_DAYS: String(RETENTION_DAYS) }),
       { logger: captured.logger },
