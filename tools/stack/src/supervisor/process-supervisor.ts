@@ -194,7 +194,9 @@ export class ProcessSupervisor {
           `not ready after ${Math.round(this.options.readyTimeoutMs / 1000)} s (${readyUrl}: ${lastAnswer})`,
         );
       }
-      const outcome = await probeReadiness(readyUrl, Math.min(2_000, remaining));
+      // At least 250 ms per probe: one squeezed by the deadline would report its own timeout instead
+      // of what the service last answered.
+      const outcome = await probeReadiness(readyUrl, Math.max(250, Math.min(2_000, remaining)));
       if (outcome.ready) {
         // A probe that raced the child's exit (another process on the port?) does not count.
         if (child.exit) return failure(`exited before it was ready (${describeExit(child.exit)})`);
