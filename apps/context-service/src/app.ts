@@ -191,14 +191,7 @@ export function createContextServiceApp(
       }),
     );
   }
-  const stopAll = host.stop.bind(host);
-  host.stop = async () => {
-    try {
-      await stopAll();
-    } finally {
-      ai.close();
-    }
-  };
+  host.onStop('ai-gateway-service client', () => ai.close());
 
   // OCR work queue: in this process, or in its own deployment (src/worker.ts).
   if (role === 'worker' || config.OCR_WORKER_ENABLED) {
@@ -221,14 +214,7 @@ export function createContextServiceApp(
       }),
     );
     // The bus is closed (running jobs finished) before the engine's workers go.
-    const stopHost = host.stop.bind(host);
-    host.stop = async () => {
-      try {
-        await stopHost();
-      } finally {
-        await engine.close();
-      }
-    };
+    host.onStop('ocr engine', () => engine.close());
   }
   return host;
 }

@@ -66,6 +66,7 @@ export class ServiceHost {
   readonly grpc: GrpcServer;
   private readonly subscriptions: SubscribeOptions<never>[] = [];
   private readonly declarations: QueueDeclaration[] = [];
+  private readonly closers: [string, () => Promise<void> | void][] = [];
   private readonly ops;
 
   constructor(private readonly options: ServiceHostOptions) {
@@ -129,6 +130,15 @@ export class ServiceHost {
     this.declarations.push(declaration);
   }
 
+  /**
+   * Registers something of the service's own to close on stop (a gRPC client, an OCR worker pool):
+   * after the event bus, so consumers that use it have finished, and before the database. Closed in
+   * the order registered; a failure is logged and the rest still close.
+   */
+  onStop(name: string, close: () => Promise<void> | void): void {
+    this.closers.push([name, close]);
+  }
+
   /** Connects, subscribes, then serves. Resolves with the bound ports (0 in config picks free ones). */
   async start(): Promise<{ grpcPort: number; opsPort: number }> {
     const { config } = this.options;
@@ -146,7 +156,8 @@ export class ServiceHost {
 
   /**
    * Stop accepting calls and let in-flight ones finish → stop maintenance → publish what the relay
-   * holds → stop consuming (in-flight handlers finish) and close the broker connection → database →
+   * holds → stop consuming (in-flight handlers finish) and close the broker connection → what was
+   * registered with onStop → database →
    * Redis → ops endpoints last, so probes answer until the end.
    */
   async stop(): Promise<void> {
@@ -156,6 +167,7 @@ export class ServiceHost {
       ['scheduler', () => this.scheduler.stop()],
       ['outbox relay', () => this.relay.stop()],
       ['event bus (drain in-flight handlers)', () => this.bus.close()],
+      ...this.closers.map(([name, close]): [string, () => Promise<void>] => [name, async () => close()]),
       [
         'database',
         async () => {

@@ -16,6 +16,7 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
   const captured = captureLogger('svchost-test');
   const received: EventEnvelope[] = [];
   let slowHandlerMs = 0;
+  let ownResourceClosed = false;
   let onHandlerStarted: (() => void) | undefined;
   let env: ServiceTestEnv;
   let host: ServiceHost;
@@ -61,6 +62,9 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
         if (slowHandlerMs) await new Promise((resolve) => setTimeout(resolve, slowHandlerMs));
         received.push(event);
       }),
+    });
+    host.onStop('own resource', () => {
+      ownResourceClosed = true;
     });
     ports = await host.start();
   });
@@ -139,7 +143,7 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
     }
   });
 
-  it('When stopped with a handler in flight, then the handler finishes first and everything closes in order', async () => {
+  it("When stopped with a handler in flight, then the handler finishes first and everything closes in order, the service's own resources after the bus", async () => {
     slowHandlerMs = 500;
     const publisher = new RabbitMqEventBus({
       url: env.amqp.url,
@@ -158,6 +162,7 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
     await host.stop();
 
     expect(received.some((e) => e.id === event.id)).toBe(true);
+    expect(ownResourceClosed).toBe(true);
     const closed = captured
       .lines()
       .filter((l) => l.message === 'closed')
@@ -167,6 +172,7 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
       'scheduler',
       'outbox relay',
       'event bus (drain in-flight handlers)',
+      'own resource',
       'database',
       'redis',
       'ops server',
