@@ -1,7 +1,6 @@
 import { AppError } from '@te/platform';
-import { waitFor } from '@te/testing';
+import { waitFor, echo, startFakeAiGateway, textOf, type FakeAiGateway } from '@te/testing';
 import { ContextServiceProcess } from './support/context-service.process.js';
-import { echo, startFakeAiGateway, textOf, type FakeAiGateway } from './support/fake-ai-gateway.js';
 import { call, register, startGateway, type RunningGateway } from './support/gateway.harness.js';
 import { UserServiceProcess } from './support/user-service.process.js';
 

@@ -1,8 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '@te/platform';
-import { waitFor } from '@te/testing';
+import { waitFor, echo, startFakeAiGateway, streamScript, type FakeAiGateway } from '@te/testing';
 import { ContextServiceProcess } from './support/context-service.process.js';
-import { echo, startFakeAiGateway, streamScript, type FakeAiGateway } from './support/fake-ai-gateway.js';
 import {
   call,
   register,

@@ -7,8 +7,8 @@ import {
   type Session,
 } from './support/gateway.harness.js';
 import { ContextServiceProcess } from './support/context-service.process.js';
-import { startFakeAiGateway, type FakeAiGateway } from './support/fake-ai-gateway.js';
 import { UserServiceProcess } from './support/user-service.process.js';
+import { startFakeAiGateway, type FakeAiGateway } from '@te/testing';
 
 // Conversations through real HTTP: the gateway in-process, user-service and context-service as their
 // own processes (the built binaries), on this machine's PostgreSQL, Redis and RabbitMQ.

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { waitFor } from '@te/testing';
+import { waitFor, openTestPool } from '@te/testing';
 import {
   call,
   newCredentials,
@@ -32,7 +32,7 @@ beforeAll(async () => {
   await userService.start();
   // The gateway re-reads the JWKS more often than keys are published ahead (as in production: 300 s < 600 s).
   gateway = await startGateway(userService.address, { JWKS_REFRESH_SECONDS: '1' });
-  db = new pg.Pool({ connectionString: userService.databaseUrl, max: 2 });
+  db = openTestPool(userService.databaseUrl, 2);
 }, 180_000);
 
 afterAll(async () => {

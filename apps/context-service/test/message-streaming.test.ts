@@ -3,7 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AppError } from '@te/platform';
-import { waitFor, type ServiceTestEnv } from '@te/testing';
+import {
+  waitFor,
+  type ServiceTestEnv,
+  echo,
+  startFakeAiGateway,
+  streamScript,
+  textOf,
+  type FakeAiGateway,
+} from '@te/testing';
 import {
   callsAs,
   createContextEnv,
@@ -12,13 +20,6 @@ import {
   startContextService,
   type RunningContextService,
 } from './support/context.harness.js';
-import {
-  echo,
-  startFakeAiGateway,
-  streamScript,
-  textOf,
-  type FakeAiGateway,
-} from './support/fake-ai-gateway.js';
 
 // PostMessageStream with context-service in-process and a fake AI gateway serving te.ai.v1 (InferStream
 // included) over real gRPC on loopback; PostgreSQL, Redis and RabbitMQ are the machine's.

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { AppError } from '@te/platform';
-import { waitFor, type ServiceTestEnv } from '@te/testing';
+import {
+  waitFor,
+  type ServiceTestEnv,
+  echo,
+  startFakeAiGateway,
+  textOf,
+  type FakeAiGateway,
+} from '@te/testing';
 import { replyRequestedEvent } from '../src/domain/conversation-events.js';
 import type { Message } from '../src/domain/conversation.js';
 import {
@@ -16,7 +23,6 @@ import {
   startContextService,
   type RunningContextService,
 } from './support/context.harness.js';
-import { echo, startFakeAiGateway, textOf, type FakeAiGateway } from './support/fake-ai-gateway.js';
 import { renderTextImage } from './support/text-image.js';
 
 // Request routing with context-service in-process and a fake AI gateway serving te.ai.v1 over real

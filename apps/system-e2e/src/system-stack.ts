@@ -29,7 +29,11 @@ export const BACKENDS = [
     database: 'te_context',
     queues: ['context-service.ocr', 'context-service.replies', 'context-service.user-deleted'],
   },
-  { name: 'ai-gateway-service', database: 'te_ai_gateway', queues: ['ai-gateway-service.registry'] },
+  {
+    name: 'ai-gateway-service',
+    database: 'te_ai_gateway',
+    queues: ['ai-gateway-service.inferences', 'ai-gateway-service.user-deleted'],
+  },
   {
     name: 'integration-service',
     database: 'te_integration',

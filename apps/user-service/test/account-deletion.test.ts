@@ -11,7 +11,7 @@ import {
   scopesForRoles,
   type Principal,
 } from '@te/platform';
-import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, waitFor, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../src/app.js';
 import { loadUserServiceConfig } from '../src/config.js';
 import type { UserDeletedData } from '../src/domain/delete-account.use-case.js';
@@ -54,7 +54,7 @@ describe('DeleteAccount', () => {
       logger: captured.logger,
       metrics: createMetrics({ service: 'test-client', defaultMetrics: false }),
     });
-    db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+    db = openTestPool(env.env.DATABASE_URL, 2);
     observer = new RabbitMqEventBus({
       url: env.amqp.url,
       exchange: env.amqp.exchange,

@@ -10,7 +10,7 @@ import {
   scopesForRoles,
   type Principal,
 } from '@te/platform';
-import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../src/app.js';
 import { loadUserServiceConfig } from '../src/config.js';
 
@@ -43,7 +43,7 @@ describe('ApiKeyService (in-process user-service, real PostgreSQL, Redis and Rab
       logger: captured.logger,
       metrics: createMetrics({ service: 'test-client', defaultMetrics: false }),
     });
-    db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+    db = openTestPool(env.env.DATABASE_URL, 2);
   }, 120_000);
 
   afterAll(async () => {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { RabbitMqEventBus, type EventEnvelope } from '@te/events';
 import { callUnary, createGrpcClient, loadProtos } from '@te/grpc';
 import { AppError, captureLogger, createMetrics, runWithRequestContext } from '@te/platform';
-import { createServiceTestEnv, freePort, waitFor, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, freePort, waitFor, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../src/app.js';
 import { loadUserServiceConfig } from '../src/config.js';
 import type { UserRegisteredData } from '../src/domain/user.js';
@@ -69,7 +69,7 @@ beforeAll(async () => {
     logger: captured.logger,
     metrics: metrics(),
   });
-  db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+  db = openTestPool(env.env.DATABASE_URL, 2);
   redis = new Redis(env.env.REDIS_URL, { keyPrefix: env.env.REDIS_KEY_PREFIX });
   observer = new RabbitMqEventBus({
     url: env.amqp.url,

@@ -10,7 +10,7 @@ import {
   scopesForRoles,
   type Principal,
 } from '@te/platform';
-import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, waitFor, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../src/app.js';
 import { loadUserServiceConfig } from '../src/config.js';
 
@@ -40,7 +40,7 @@ describe('profile: GetMe, UpdateProfile, and the audit log retention job', () =>
       logger: captured.logger,
       metrics: createMetrics({ service: 'test-client', defaultMetrics: false }),
     });
-    db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+    db = openTestPool(env.env.DATABASE_URL, 2);
   }, 60_000);
 
   afterAll(async () => {

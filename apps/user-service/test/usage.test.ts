@@ -13,7 +13,7 @@ import {
   SCOPES,
   type Principal,
 } from '@te/platform';
-import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, waitFor, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../src/app.js';
 import { loadUserServiceConfig } from '../src/config.js';
 import type { InferenceCompletedData } from '../src/domain/usage.js';
@@ -40,7 +40,7 @@ describe('usage analytics (ai.inference.completed → daily aggregates → Usage
       logger: captured.logger,
       metrics: createMetrics({ service: 'test-client', defaultMetrics: false }),
     });
-    db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+    db = openTestPool(env.env.DATABASE_URL, 2);
     publisher = new RabbitMqEventBus({
       url: env.amqp.url,
       exchange: env.amqp.exchange,

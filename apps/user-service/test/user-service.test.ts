@@ -5,7 +5,7 @@ import pg from 'pg';
 import { RabbitMqEventBus, type EventEnvelope } from '@te/events';
 import { callUnary, createGrpcClient, loadProtos } from '@te/grpc';
 import { AppError, captureLogger, createMetrics, runWithRequestContext } from '@te/platform';
-import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, waitFor, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../src/app.js';
 import { Argon2PasswordHasher, OWASP_MINIMUM } from '../src/auth/argon2.password-hasher.js';
 import { loadUserServiceConfig } from '../src/config.js';
@@ -50,7 +50,7 @@ describe('user-service (in-process, real PostgreSQL, Redis and RabbitMQ)', () =>
       logger: captured.logger,
       metrics: createMetrics({ service: 'test-client', defaultMetrics: false }),
     });
-    db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+    db = openTestPool(env.env.DATABASE_URL, 2);
     observer = new RabbitMqEventBus({
       url: env.amqp.url,
       exchange: env.amqp.exchange,

@@ -14,6 +14,20 @@ export interface SubscribeOptions<T = unknown> {
   prefetch?: number;
   /** Delay before each retry (default [1000, 5000, 30000]); after the last one the message goes to the DLQ. */
   retryDelaysMs?: number[];
+  /**
+   * Every process gets its own copy of each matching event (cache invalidation), instead of sharing
+   * one durable queue with the other replicas. The bus declares an exclusive, auto-delete queue
+   * `<prefix><queue>.<host>.<random>` per connection: it disappears with the process, has no retry
+   * queues or DLQ (a failing handler gets one immediate redelivery, then the event is dropped and
+   * logged), and events published while this process is disconnected are missed: see `onGap`.
+   */
+  broadcast?: boolean;
+  /**
+   * Broadcast only: called after the subscription was re-established (new connection, or the broker
+   * lost the queue). Events published in between were missed, so reload what they would have
+   * invalidated. Not called for the first subscription: load before subscribing or right after.
+   */
+  onGap?: () => Promise<void> | void;
 }
 
 /** The narrow view the outbox relay and publishers need, so they can be tested with a fake. */

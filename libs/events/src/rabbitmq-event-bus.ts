@@ -5,7 +5,7 @@ import type { EventBus, SubscribeOptions } from './event-bus.js';
 import { ConfirmPublisher, failureReason } from './rabbitmq/confirm-publisher.js';
 import { ConnectionManager, type ReconnectOptions } from './rabbitmq/connection-manager.js';
 import { eventPublishOptions } from './rabbitmq/message-properties.js';
-import { QueueConsumer } from './rabbitmq/queue-consumer.js';
+import { QueueConsumer, type Subscription } from './rabbitmq/queue-consumer.js';
 import { DEFAULT_RETRY_DELAYS_MS, validateRetryDelays } from './rabbitmq/retry-policy.js';
 import { assertConsumerTopology, assertExchange, consumerQueueNames } from './rabbitmq/topology.js';
 
@@ -130,18 +130,21 @@ export class RabbitMqEventBus implements EventBus {
 
   /**
    * Declares `<prefix><queue>` (+ retry queues and DLQ), binds it and starts consuming. Before connect()
-   * or during a reconnect the subscription is kept and started with the next connection.
+   * or during a reconnect the subscription is kept and started with the next connection. With
+   * `broadcast: true`, this process's own exclusive queue instead (see SubscribeOptions.broadcast).
    */
   async subscribe<T = unknown>(options: SubscribeOptions<T>): Promise<void> {
     if (this.closing) throw new AppError('UNAVAILABLE', 'Event bus is closed');
-    const sub: Required<SubscribeOptions> = {
+    const sub: Subscription = {
       queue: options.queue,
       bindings: options.bindings,
       handler: options.handler as SubscribeOptions['handler'],
       prefetch: options.prefetch ?? 50,
       retryDelaysMs: options.retryDelaysMs ?? [...DEFAULT_RETRY_DELAYS_MS],
+      broadcast: options.broadcast ?? false,
+      onGap: options.onGap,
     };
-    validateSubscription(sub);
+    validateSubscription(sub, options);
     if (this.consumers.has(sub.queue))
       throw new AppError('CONFLICT', `Queue "${sub.queue}" already has a subscription`);
     const consumer = new QueueConsumer(sub, {
@@ -165,11 +168,15 @@ export class RabbitMqEventBus implements EventBus {
       await consumer.close();
       throw new AppError(
         'UNAVAILABLE',
-        `Could not subscribe "${consumer.names.main}": ${(error as Error).message}`,
+        `Could not subscribe "${consumer.queue}": ${(error as Error).message}`,
         { cause: error },
       );
     }
-    this.options.logger.info('subscribed', { queue: consumer.names.main, bindings: sub.bindings });
+    this.options.logger.info('subscribed', {
+      queue: consumer.queue,
+      bindings: sub.bindings,
+      broadcast: sub.broadcast,
+    });
   }
 
   /** For Health.addReadinessCheck: fails while disconnected, reconnecting or closing. */
@@ -218,7 +225,7 @@ export class RabbitMqEventBus implements EventBus {
       consumer
         .start(model)
         .catch((error: Error) =>
-          this.connection.forceReconnect(`starting ${consumer.names.main} failed: ${error.message}`),
+          this.connection.forceReconnect(`starting ${consumer.queue} failed: ${error.message}`),
         );
     }
   }
@@ -229,10 +236,13 @@ export class RabbitMqEventBus implements EventBus {
   }
 }
 
-function validateSubscription(sub: Required<SubscribeOptions>): void {
+function validateSubscription(sub: Subscription, given: Pick<SubscribeOptions, 'retryDelaysMs'>): void {
   const problems = queueProblems(sub);
   if (!Number.isInteger(sub.prefetch) || sub.prefetch < 1 || sub.prefetch > 65535)
     problems.push('prefetch must be 1..65535');
+  if (sub.broadcast && given.retryDelaysMs !== undefined)
+    problems.push('a broadcast subscription has no retry queues (no retryDelaysMs)');
+  if (!sub.broadcast && sub.onGap !== undefined) problems.push('onGap is for broadcast subscriptions');
   if (problems.length > 0)
     throw new AppError('VALIDATION_FAILED', `Invalid subscription "${sub.queue}": ${problems.join('; ')}`);
 }

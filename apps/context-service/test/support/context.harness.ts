@@ -10,13 +10,12 @@ import {
   scopesForRoles,
   type CapturedLogger,
 } from '@te/platform';
-import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, type ServiceTestEnv, startFakeAiGateway, openTestPool } from '@te/testing';
 import { createContextServiceApp, type ContextServiceAppOptions } from '../../src/app.js';
 import { loadContextServiceConfig } from '../../src/config.js';
 import { CONTEXT_OCR_QUEUE } from '../../src/events/ocr.consumer.js';
 import { CONTEXT_REPLIES_QUEUE } from '../../src/events/reply.consumer.js';
 import { USER_DELETED_QUEUE } from '../../src/events/user-deleted.consumer.js';
-import { startFakeAiGateway } from './fake-ai-gateway.js';
 
 export const SCHEMA = path.join(__dirname, '../../prisma/schema.prisma');
 
@@ -171,7 +170,7 @@ export async function failure(promise: Promise<unknown>): Promise<AppError> {
 }
 
 export function queryPool(env: ServiceTestEnv): pg.Pool {
-  const pool = new pg.Pool({ connectionString: env.env['DATABASE_URL'], max: 2 });
+  const pool = openTestPool(env.env['DATABASE_URL'], 2);
   // An idle connection ended by the server (seen once on CI: 57P01) must not fail the test as an
   // unhandled 'error' event: the pool replaces it on the next query.
   pool.on('error', () => undefined);

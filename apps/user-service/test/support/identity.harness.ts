@@ -11,7 +11,7 @@ import {
   type ClientInfo,
   type Principal,
 } from '@te/platform';
-import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createUserServiceApp } from '../../src/app.js';
 import { loadUserServiceConfig } from '../../src/config.js';
 import { USAGE_QUEUE } from '../../src/events/inference-completed.consumer.js';
@@ -118,7 +118,7 @@ export async function registerAndLogin(service: RunningUserService, email = uniq
 }
 
 export function queryPool(env: ServiceTestEnv): pg.Pool {
-  return new pg.Pool({ connectionString: env.env['DATABASE_URL'], max: 2 });
+  return openTestPool(env.env['DATABASE_URL'], 2);
 }
 
 /** A test consumer of the run's exchange, collecting the events of the given types. */

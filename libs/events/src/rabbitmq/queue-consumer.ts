@@ -20,9 +20,16 @@ import {
   traceCarrier,
 } from './message-properties.js';
 import { decideAfterFailure, readAttempts } from './retry-policy.js';
-import { assertConsumerTopology, consumerQueueNames, type ConsumerQueueNames } from './topology.js';
+import {
+  assertBroadcastQueue,
+  assertConsumerTopology,
+  broadcastQueueName,
+  consumerQueueNames,
+  type ConsumerQueueNames,
+} from './topology.js';
 
-export type ConsumeOutcome = 'acked' | 'retried' | 'dead_lettered' | 'requeued';
+/** `discarded`: a broadcast delivery dropped after its handler failed twice, or malformed (logged). */
+export type ConsumeOutcome = 'acked' | 'retried' | 'dead_lettered' | 'requeued' | 'discarded';
 
 export interface QueueConsumerDeps {
   exchange: string;
@@ -38,13 +45,19 @@ export interface QueueConsumerDeps {
   onChannelLost(reason: string): void;
 }
 
-type Subscription = Required<SubscribeOptions>;
+/** A subscription with its defaults applied (`onGap` stays optional). */
+export type Subscription = Required<Omit<SubscribeOptions, 'onGap'>> & Pick<SubscribeOptions, 'onGap'>;
 
 /**
  * One subscription: its own channel (so prefetch and channel errors stay per queue), its queues, and
  * the fate of each delivery. A message is acked only after its copy in the retry queue or DLQ is
  * confirmed; if that copy cannot be made it is requeued, so nothing is lost (the broker's delivery
  * limit then bounds the loop).
+ *
+ * A broadcast subscription (`sub.broadcast`) consumes its own exclusive queue instead, declared anew
+ * on every connection; a failed handler gets one redelivery, then the event is dropped (logged and
+ * counted): the subscriber's periodic reload is its guarantee, and `onGap` tells it when a new
+ * connection means events were missed.
  */
 export class QueueConsumer {
   readonly names: ConsumerQueueNames;
@@ -52,12 +65,22 @@ export class QueueConsumer {
   private consumerTag?: string;
   /** The connection this consumer runs (or is starting) on: start() is a no-op for it. */
   private startedOn?: ChannelModel;
+  /** The queue consumed: `names.main`, or this connection's broadcast queue. */
+  private current: string;
+  /** A broadcast subscription ran before: the next one follows a gap. */
+  private subscribedBefore = false;
 
   constructor(
     private readonly sub: Subscription,
     private readonly deps: QueueConsumerDeps,
   ) {
     this.names = consumerQueueNames(deps.queuePrefix, sub.queue, sub.retryDelaysMs.length);
+    this.current = this.names.main;
+  }
+
+  /** The queue this consumer reads (for a broadcast subscription: the one of the current connection). */
+  get queue(): string {
+    return this.current;
   }
 
   /** Opens this consumer's channel on `model`, declares its queues and consumes. Idempotent per connection. */
@@ -68,12 +91,13 @@ export class QueueConsumer {
     try {
       channel = await model.createChannel();
       channel.on('error', (error: Error) =>
-        this.deps.logger.warn('consumer channel error', { queue: this.names.main, error: error.message }),
+        this.deps.logger.warn('consumer channel error', { queue: this.current, error: error.message }),
       );
       await channel.prefetch(this.sub.prefetch);
       await this.declare(channel);
       this.channel = channel;
       await this.consume(channel);
+      this.afterSubscribed();
     } catch (error) {
       if (this.startedOn === model) this.startedOn = undefined;
       if (this.channel === channel) this.channel = undefined;
@@ -85,7 +109,7 @@ export class QueueConsumer {
       this.channel = undefined;
       this.consumerTag = undefined;
       this.startedOn = undefined;
-      if (!this.deps.isClosing()) this.deps.onChannelLost(`consumer channel of ${this.names.main} closed`);
+      if (!this.deps.isClosing()) this.deps.onChannelLost(`consumer channel of ${this.current} closed`);
     });
   }
 
@@ -109,8 +133,14 @@ export class QueueConsumer {
     await channel?.close().catch(() => undefined);
   }
 
-  private declare(channel: Channel): Promise<void> {
-    const { exchange, deliveryLimit } = this.deps;
+  private async declare(channel: Channel): Promise<void> {
+    const { exchange, deliveryLimit, queuePrefix } = this.deps;
+    if (this.sub.broadcast) {
+      const queue = broadcastQueueName(queuePrefix, this.sub.queue);
+      await assertBroadcastQueue(channel, { exchange, queue, bindings: this.sub.bindings });
+      this.current = queue;
+      return;
+    }
     return assertConsumerTopology(channel, {
       exchange,
       deliveryLimit,
@@ -121,7 +151,7 @@ export class QueueConsumer {
   }
 
   private async consume(channel: Channel): Promise<void> {
-    const { consumerTag } = await channel.consume(this.names.main, (message) => {
+    const { consumerTag } = await channel.consume(this.current, (message) => {
       // null = the broker cancelled us (queue deleted, node lost). Treated as a message it would throw
       // inside amqplib's dispatch and take the process down.
       if (message === null) return this.onBrokerCancel(channel);
@@ -134,17 +164,39 @@ export class QueueConsumer {
     this.consumerTag = undefined;
     if (this.deps.isClosing()) return;
     this.deps.logger.warn('broker cancelled the consumer; declaring the queue again and resubscribing', {
-      queue: this.names.main,
+      queue: this.current,
     });
     setTimeout(() => {
       if (this.deps.isClosing() || this.channel !== channel) return;
       this.declare(channel)
         .then(() => this.consume(channel))
-        .then(() => this.deps.logger.info('consumer resubscribed', { queue: this.names.main }))
+        .then(() => {
+          this.deps.logger.info('consumer resubscribed', { queue: this.current });
+          this.afterSubscribed();
+        })
         .catch((error: Error) =>
-          this.deps.onChannelLost(`resubscribing ${this.names.main} failed: ${error.message}`),
+          this.deps.onChannelLost(`resubscribing ${this.current} failed: ${error.message}`),
         );
     }, 500);
+  }
+
+  /** For a broadcast subscription re-established after a gap: log it and run `onGap` (tracked by close()). */
+  private afterSubscribed(): void {
+    if (!this.sub.broadcast) return;
+    const gap = this.subscribedBefore;
+    this.subscribedBefore = true;
+    if (!gap) return;
+    const { logger, track } = this.deps;
+    logger.warn('broadcast subscription re-established; events published meanwhile were missed', {
+      queue: this.current,
+    });
+    const onGap = this.sub.onGap;
+    if (!onGap) return;
+    track(
+      (async () => onGap())().catch((error: unknown) => {
+        logger.error('broadcast gap callback failed', { queue: this.current, error: errorText(error) });
+      }),
+    );
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -152,14 +204,26 @@ export class QueueConsumer {
     let type = 'invalid';
     let outcome: ConsumeOutcome = 'requeued';
     try {
-      const attempts = readAttempts(message.properties.headers);
+      const attempts = this.sub.broadcast
+        ? Number(message.fields.redelivered)
+        : readAttempts(message.properties.headers);
       let event: EventEnvelope;
       try {
         event = parseEnvelope(message.content);
       } catch (error) {
+        if (this.sub.broadcast) {
+          this.deps.logger.error('malformed message; dropping it', {
+            queue: this.current,
+            message_id: message.properties.messageId,
+            error: errorText(error),
+          });
+          this.settle(channel, message, 'ack');
+          outcome = 'discarded';
+          return;
+        }
         // Malformed can never succeed: straight to the DLQ, no retry.
         this.deps.logger.error('malformed message; dead-lettering it', {
-          queue: this.names.main,
+          queue: this.current,
           message_id: message.properties.messageId,
           error: errorText(error),
         });
@@ -178,7 +242,9 @@ export class QueueConsumer {
         this.settle(channel, message, 'ack');
         outcome = 'acked';
       } catch (error) {
-        outcome = await this.onFailure(channel, message, event, attempts, error);
+        outcome = this.sub.broadcast
+          ? this.onBroadcastFailure(channel, message, event, error)
+          : await this.onFailure(channel, message, event, attempts, error);
       }
     } finally {
       this.deps.metrics.amqpConsumeDuration.observe(
@@ -195,7 +261,7 @@ export class QueueConsumer {
     const attributes = {
       'messaging.system': 'rabbitmq',
       'messaging.operation.type': 'process',
-      'messaging.destination.name': this.names.main,
+      'messaging.destination.name': this.current,
       'messaging.message.id': event.id,
       'te.event.type': event.type,
       'te.event.attempt': attempts + 1,
@@ -209,7 +275,7 @@ export class QueueConsumer {
           await this.sub.handler(event);
           // Inside the request context and span: the line carries request_id and trace_id.
           this.deps.logger.info('event processed', {
-            queue: this.names.main,
+            queue: this.current,
             event_id: event.id,
             type: event.type,
             attempt: attempts + 1,
@@ -230,7 +296,7 @@ export class QueueConsumer {
   ): Promise<ConsumeOutcome> {
     const decision = decideAfterFailure(attempts, this.sub.retryDelaysMs);
     const log = {
-      queue: this.names.main,
+      queue: this.current,
       event_id: event.id,
       type: event.type,
       attempts: decision.attempts,
@@ -246,6 +312,27 @@ export class QueueConsumer {
     this.deps.logger.error('event handler failed for the last time; dead-lettering', log);
     const headers = deadLetterHeaders(decision.attempts, 'handler_failed', error, this.names.main);
     return (await this.divert(channel, message, this.names.dlq, headers)) ? 'dead_lettered' : 'requeued';
+  }
+
+  /**
+   * One immediate redelivery (a reload that met a passing database error), then drop it. `redelivered`
+   * can only mean our own requeue: the exclusive queue and its deliveries die with their connection.
+   */
+  private onBroadcastFailure(
+    channel: Channel,
+    message: ConsumeMessage,
+    event: EventEnvelope,
+    error: unknown,
+  ): ConsumeOutcome {
+    const log = { queue: this.current, event_id: event.id, type: event.type, error: errorText(error) };
+    if (!message.fields.redelivered) {
+      this.deps.logger.warn('broadcast handler failed; redelivering once', log);
+      this.settle(channel, message, 'requeue');
+      return 'requeued';
+    }
+    this.deps.logger.error('broadcast handler failed again; dropping the event', log);
+    this.settle(channel, message, 'ack');
+    return 'discarded';
   }
 
   /** Copies the message to `queue` (through the default exchange), then acks the original. */
@@ -281,7 +368,7 @@ export class QueueConsumer {
     } catch (error) {
       // The channel died (connection lost): the broker redelivers the message; idempotent handlers absorb it.
       this.deps.logger.warn('could not settle the message; the broker will redeliver it', {
-        queue: this.names.main,
+        queue: this.current,
         how,
         error: (error as Error).message,
       });

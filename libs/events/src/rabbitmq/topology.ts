@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Channel } from 'amqplib';
 
 /**
@@ -13,6 +15,9 @@ import type { Channel } from 'amqplib';
  *
  * Queue arguments cannot change after creation (the broker answers PRECONDITION_FAILED): changing the
  * delays of an existing queue means deleting its retry queues first.
+ *
+ * A broadcast subscription instead gets one exclusive, auto-delete classic queue per connection,
+ * `<prefix><queue>.<host>.<random>`, bound like the durable one; it has no retry queues and no DLQ.
  */
 export interface ConsumerQueueNames {
   main: string;
@@ -74,4 +79,39 @@ export async function assertConsumerTopology(channel: Channel, t: ConsumerTopolo
     });
   }
   for (const key of t.bindings) await channel.bindQueue(names.main, t.exchange, key);
+}
+
+/**
+ * The queue of a broadcast subscription on one connection: the host (pod name) says whose it is in the
+ * broker's queue list; the random part is new on every connection, because after a network failure
+ * the broker may keep the old connection, and its exclusive queue, until heartbeats time out, and
+ * declaring that same name from the new connection would fail with RESOURCE_LOCKED until then.
+ */
+export function broadcastQueueName(prefix: string, queue: string): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 40) || 'host';
+  return `${prefix}${queue}.${host}.${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Exclusive: only this connection may use it, and the broker deletes it when the connection closes or
+ * dies (also after a broker restart: it is not durable). Auto-delete: also gone as soon as its consumer
+ * is cancelled. RabbitMQ 4 deprecates non-durable queues only when they are NOT exclusive
+ * (`transient_nonexcl_queues`, denied by default since 4.3); transient exclusive queues stay supported.
+ * Classic, because quorum queues cannot be exclusive (nothing to replicate: the queue lives as long as
+ * its connection).
+ */
+export async function assertBroadcastQueue(
+  channel: Channel,
+  t: { exchange: string; queue: string; bindings: string[] },
+): Promise<void> {
+  await channel.assertQueue(t.queue, {
+    exclusive: true,
+    durable: false,
+    autoDelete: true,
+    arguments: { 'x-queue-type': 'classic' },
+  });
+  for (const key of t.bindings) await channel.bindQueue(t.queue, t.exchange, key);
 }

@@ -54,6 +54,21 @@ export class RabbitAdmin {
     );
   }
 
+  /**
+   * For another connection's exclusive queue, which a passive declare from here cannot open: the broker
+   * answers 405 RESOURCE_LOCKED while it exists and 404 NOT_FOUND once it is gone.
+   */
+  async exclusiveQueueExists(queue: string): Promise<boolean> {
+    return this.withChannel((channel) => channel.checkQueue(queue)).then(
+      () => true,
+      (error: { code?: number }) => {
+        if (error.code === 405) return true;
+        if (error.code === 404) return false;
+        throw error;
+      },
+    );
+  }
+
   publish(
     exchange: string,
     routingKey: string,

@@ -1,6 +1,6 @@
 import { createGrpcServer, loadProtos, type CallContext, type teAiV1 } from '@te/grpc';
 import { setTimeout as delay } from 'node:timers/promises';
-import { captureLogger, createMetrics, Health, type AppError, type Principal } from '@te/platform';
+import { AppError, captureLogger, createMetrics, Health, type Principal } from '@te/platform';
 
 export interface FakeModel {
   name: string;
@@ -84,7 +84,8 @@ export function streamScript(script: StreamScript = {}): InferStreamBehaviour {
 }
 
 /**
- * A stand-in for ai-gateway-service on loopback: a real gRPC server (libs/grpc) serving te.ai.v1's
+ * A stand-in for ai-gateway-service on loopback, for the tests of its callers (context-service,
+ * api-gateway): a real gRPC server (libs/grpc) serving te.ai.v1's
  * ModelCatalog.ListModels and InferenceService (Infer and InferStream). The test sets the catalogue
  * and the behaviour of both calls, and reads every request it received with its caller's principal
  * (and, for streams, whether the caller cancelled).
@@ -137,6 +138,13 @@ export async function startFakeAiGateway(options: { models?: FakeModel[]; port?:
         record.cancelled = ctx.signal.aborted;
         record.ended = true;
       }
+    },
+    // Queued inference is not played by this fake (no caller uses it yet).
+    SubmitInference: async () => {
+      throw new AppError('UNAVAILABLE', 'SubmitInference is not played by this fake');
+    },
+    GetInference: async () => {
+      throw new AppError('UNAVAILABLE', 'GetInference is not played by this fake');
     },
   } as never);
   const port = await server.start(options.port ?? 0, '127.0.0.1');
