@@ -1,7 +1,11 @@
 import { ConfigError, env, loadConfig } from '@te/platform';
 import { serviceConfigSchema } from '@te/service-host';
 import type { z } from 'zod';
+import { tokenBudgetConfigFragment } from './budget/budget-config.js';
+import { responseCacheConfigFragment } from './cache/cache-config.js';
+import { queuedInferenceConfigFragment } from './jobs/queued-inference.config.js';
 import { aiProvidersConfigFragment, loadProviderSettings, type ProviderSettings } from './providers/index.js';
+import { resilienceConfigFragment } from './resilience/resilience-config.js';
 
 /** Every variable ai-gateway-service reads (the common service ones plus its own). Start-up lists each bad one. */
 export const aiGatewayServiceConfigSchema = serviceConfigSchema({
@@ -12,6 +16,13 @@ export const aiGatewayServiceConfigSchema = serviceConfigSchema({
 }).extend({
   // Providers: AI_PROVIDERS=local,openai and, for each, AI_PROVIDER_<ID>_* (src/providers/provider-config.ts).
   ...aiProvidersConfigFragment,
+  // Retries, circuit breakers and concurrency queues around every provider call (decision 0015).
+  ...resilienceConfigFragment,
+  // SubmitInference's work queue, its workers and sweeper (src/jobs).
+  ...queuedInferenceConfigFragment,
+  // The opt-in response cache and per-user token budgets, in Redis (decision 0020).
+  ...responseCacheConfigFragment,
+  ...tokenBudgetConfigFragment,
   REGISTRY_REFRESH_MS: env
     .positiveInt(5_000)
     .describe('each replica re-reads the model registry this often (besides on ai.registry.changed)'),

@@ -156,4 +156,85 @@ describe('model registry repository and seed', () => {
     const moved = await registry.findAlias('explainer');
     expect(moved?.targets).toEqual([{ versionId: (await registry.findVersion('gpt@2'))!.id, weight: 100 }]);
   });
+
+  it('When a version is deprecated, retired and cleared, then only its dates change, each with its change event', async () => {
+    const before = commits;
+    const original = (await registry.findVersion('gpt@1'))!;
+    const deprecatedAt = new Date('2030-01-01T00:00:00.000Z');
+    const retiresAt = new Date('2030-06-30T12:00:00.000Z');
+
+    const planned = await registry.updateVersionLifecycle('gpt@1', { deprecatedAt, retiresAt });
+    expect(planned).toEqual({ ...original, deprecatedAt, retiresAt });
+    expect((await changedEvents()).at(-1)).toEqual({ version: 'gpt@1' });
+
+    const kept = await registry.updateVersionLifecycle('gpt@1', { deprecatedAt: null });
+    expect([kept.deprecatedAt, kept.retiresAt]).toEqual([undefined, retiresAt]);
+    expect(await registry.findVersion('gpt@1')).toEqual(kept);
+    expect(commits).toBe(before + 2);
+  });
+
+  it('When a lifecycle change is for no version or puts deprecation after retirement, then it is refused and nothing is written', async () => {
+    const events = (await changedEvents()).length;
+    expect((await failure(registry.updateVersionLifecycle('gpt@9', { retiresAt: null }))).code).toBe(
+      'NOT_FOUND',
+    );
+    expect((await failure(registry.updateVersionLifecycle('chat', { retiresAt: null }))).code).toBe(
+      'NOT_FOUND',
+    );
+    // gpt@1 retires on 2030-06-30 (the test above): a later deprecation is refused.
+    const late = await failure(
+      registry.updateVersionLifecycle('gpt@1', { deprecatedAt: new Date('2031-01-01T00:00:00Z') }),
+    );
+    expect([late.code, late.fields]).toEqual([
+      'VALIDATION_FAILED',
+      [{ field: 'deprecated_at', message: 'must not be after retires_at' }],
+    ]);
+    const created = await failure(
+      registry.createVersion(
+        version({
+          version: 'backwards',
+          deprecatedAt: new Date('2031-01-01T00:00:00Z'),
+          retiresAt: new Date('2030-01-01T00:00:00Z'),
+        }),
+      ),
+    );
+    expect(created.fields).toEqual([{ field: 'deprecated_at', message: 'must not be after retires_at' }]);
+    expect(await registry.findVersion('gpt@backwards')).toBeUndefined();
+    expect((await registry.findVersion('gpt@1'))?.deprecatedAt).toBeUndefined();
+    expect(await changedEvents()).toHaveLength(events);
+  });
+
+  it('When aliases are listed, then each names its targets largest weight first, with its times', async () => {
+    const aliases = await registry.listAliases();
+    expect(aliases.map((alias) => alias.name)).toEqual([
+      'chat',
+      'explainer',
+      'explainer@stable',
+      'gpt@latest',
+    ]);
+    const chat = aliases.find((alias) => alias.name === 'chat')!;
+    expect(chat.targets).toEqual([
+      { version: 'gpt@1', weight: 90 },
+      { version: 'gpt@2', weight: 10 },
+    ]);
+    expect(chat.updatedAt.getTime()).toBeGreaterThanOrEqual(chat.createdAt.getTime());
+    expect(await registry.listAliases('chat')).toEqual([chat]);
+    expect(await registry.listAliases('nothing')).toEqual([]);
+  });
+
+  it('When an alias is deleted, then it and its targets are gone with a change event; an unknown one is NOT_FOUND', async () => {
+    await registry.deleteAlias('gpt@latest');
+    expect(await registry.findAlias('gpt@latest')).toBeUndefined();
+    const targets = await database.pool.query(
+      `SELECT 1 FROM model_alias_targets WHERE alias_name = 'gpt@latest'`,
+    );
+    expect(targets.rowCount).toBe(0);
+    expect((await changedEvents()).at(-1)).toEqual({ alias: 'gpt@latest' });
+    // The versions it pointed at stay.
+    expect(await registry.findVersion('gpt@1')).toBeDefined();
+
+    const events = (await changedEvents()).length;
+    expect((await failure(registry.deleteAlias('gpt@latest'))).code).toBe('NOT_FOUND');
+    expect(await changedEvents()).toHaveLength(events);
+  });
 });

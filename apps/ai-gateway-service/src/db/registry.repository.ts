@@ -3,6 +3,7 @@ import { isUniqueViolation } from '@te/database';
 import { createEvent, enqueueEvent } from '@te/events';
 import { AppError, type FieldError } from '@te/platform';
 import { isValidPrice } from '../domain/cost.js';
+import type { AliasRecord, LifecycleChange, ModelAdminStore } from '../domain/model-admin.js';
 import type { RegistryStore } from '../domain/ports.js';
 import {
   REGISTRY_CHANGED,
@@ -30,7 +31,7 @@ const MAX_WEIGHT = 10_000;
  * `ai.registry.changed` in its transaction. Built on the client it opens its own transactions; built
  * on a transaction (the start-up seed) it writes inside that one.
  */
-export class RegistryRepository implements RegistryStore {
+export class RegistryRepository implements RegistryStore, ModelAdminStore {
   constructor(
     private readonly db: AiGatewayDb | Tx,
     /** Called after a commit that wrote outbox events. */
@@ -136,6 +137,57 @@ export class RegistryRepository implements RegistryStore {
     });
   }
 
+  /**
+   * Sets or clears a version's deprecation and retirement dates (undefined: unchanged, null: cleared),
+   * the only fields of a version that change. NOT_FOUND when there is no such version;
+   * VALIDATION_FAILED when deprecation would come after retirement.
+   */
+  async updateVersionLifecycle(name: string, change: LifecycleChange): Promise<ModelVersion> {
+    return this.write(async (tx) => {
+      const row = await findVersionRow(tx, name);
+      if (!row) throw new AppError('NOT_FOUND', `There is no model version "${name}"`);
+      const deprecatedAt = change.deprecatedAt === undefined ? row.deprecatedAt : change.deprecatedAt;
+      const retiresAt = change.retiresAt === undefined ? row.retiresAt : change.retiresAt;
+      checkLifecycle(deprecatedAt, retiresAt);
+      const updated = await tx.modelVersion.update({
+        where: { id: row.id },
+        data: { deprecatedAt, retiresAt },
+        include: { model: true },
+      });
+      await this.changed(tx, { version: name });
+      return toVersion(updated);
+    });
+  }
+
+  /** Every alias (or the one named) with its targets named (largest weight first) and its times, by name. */
+  async listAliases(name?: string): Promise<AliasRecord[]> {
+    const rows = await this.db.modelAlias.findMany({
+      ...(name !== undefined && { where: { name } }),
+      include: { targets: { include: { version: { include: { model: true } } } } },
+      orderBy: { name: 'asc' },
+    });
+    return rows.map((row) => ({
+      name: row.name,
+      targets: row.targets
+        .map((target) => ({
+          version: versionName(target.version.model.name, target.version.version),
+          weight: target.weight,
+        }))
+        .sort((a, b) => b.weight - a.weight || a.version.localeCompare(b.version)),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    }));
+  }
+
+  /** Removes an alias and its targets. NOT_FOUND when there is none. */
+  async deleteAlias(name: string): Promise<void> {
+    await this.write(async (tx) => {
+      const { count } = await tx.modelAlias.deleteMany({ where: { name } });
+      if (count === 0) throw new AppError('NOT_FOUND', `There is no alias "${name}"`);
+      await this.changed(tx, { alias: name });
+    });
+  }
+
   private async changed(tx: Tx, data: { version?: string; alias?: string }): Promise<void> {
     await enqueueEvent(tx, createEvent({ type: REGISTRY_CHANGED, source: this.source, data }));
   }
@@ -205,7 +257,16 @@ function checkNewVersion(input: NewModelVersion): void {
   ] as const)
     if (!isValidPrice(price))
       fields.push({ field, message: 'must be a decimal ≥ 0 with at most 6 fraction digits' });
+  if (input.deprecatedAt && input.retiresAt && input.deprecatedAt > input.retiresAt)
+    fields.push({ field: 'deprecated_at', message: 'must not be after retires_at' });
   if (fields.length) throw new AppError('VALIDATION_FAILED', 'The model version is invalid', { fields });
+}
+
+function checkLifecycle(deprecatedAt: Date | null, retiresAt: Date | null): void {
+  if (deprecatedAt && retiresAt && deprecatedAt > retiresAt)
+    throw new AppError('VALIDATION_FAILED', 'The model version lifecycle is invalid', {
+      fields: [{ field: 'deprecated_at', message: 'must not be after retires_at' }],
+    });
 }
 
 function checkAliasTargets(alias: string, targets: { version: string; weight: number }[]): void {

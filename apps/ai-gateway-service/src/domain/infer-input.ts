@@ -12,6 +12,8 @@ export interface InferInput {
   maxOutputTokens: number;
   /** Echoed on the ai.inference.* events. */
   metadata: Record<string, string>;
+  /** Opt-in exact-match response cache, per user (decision 0020); absent = off. */
+  useCache?: boolean;
 }
 
 const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;

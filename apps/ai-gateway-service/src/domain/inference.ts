@@ -15,7 +15,7 @@ export interface InferenceAnswer {
   finishReason: FinishReason;
   usage: { inputTokens: number; outputTokens: number; costUsd: string; estimated: boolean };
   latencyMs: number;
-  /** True when answered from the response cache (later work; always false for now). */
+  /** True when answered from the response cache (decision 0020): no provider call, usage 0. */
   cached: boolean;
 }
 
@@ -41,6 +41,8 @@ export interface InferenceCompletedData {
   finish_reason: FinishReason;
   estimated_usage: boolean;
   metadata: Record<string, string>;
+  /** Present (true) only on an answer from the response cache: no provider call, zero tokens and cost. */
+  cached?: true;
 }
 
 export interface InferenceFailedData {
@@ -79,6 +81,7 @@ export function inferenceCompleted(
       finish_reason: answer.finishReason,
       estimated_usage: answer.usage.estimated,
       metadata: call.metadata,
+      ...(answer.cached && { cached: true as const }),
     },
   });
 }

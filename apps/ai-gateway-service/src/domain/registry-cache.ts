@@ -12,6 +12,7 @@ export class RegistryCache implements RegistryView {
   private current?: ModelResolver;
   private timer?: NodeJS.Timeout;
   private loading?: Promise<void>;
+  private next?: Promise<void>;
 
   constructor(
     private readonly load: () => Promise<RegistrySnapshot>,
@@ -27,9 +28,24 @@ export class RegistryCache implements RegistryView {
     return this.current !== undefined;
   }
 
-  /** Reloads now; concurrent calls share one load. */
+  /**
+   * Reloads, and resolves once a load that started after this call has finished, so a caller that
+   * has just written sees its write. A call while a load runs waits for one more load after it
+   * (that load may have read before the write); calls meanwhile share that next load.
+   */
   refresh(): Promise<void> {
-    this.loading ??= this.load()
+    if (!this.loading) return this.startLoad();
+    this.next ??= this.loading
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        return this.startLoad();
+      });
+    return this.next;
+  }
+
+  private startLoad(): Promise<void> {
+    this.loading = this.load()
       .then((snapshot) => {
         this.current = new ModelResolver(snapshot);
       })

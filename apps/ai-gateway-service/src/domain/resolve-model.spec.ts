@@ -1,6 +1,6 @@
 import { AppError } from '@te/platform';
 import type { ModelVersion, RegistrySnapshot } from './registry.js';
-import { ModelResolver, pickWeighted } from './resolve-model.js';
+import { fallbackChain, ModelResolver, pickWeighted } from './resolve-model.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 
@@ -34,9 +34,10 @@ const retiringLater = version('old@2', {
   retiresAt: new Date('2026-07-01T00:00:00Z'),
 });
 const elsewhere = version('remote@1', { providerId: 'not-configured' });
+const spare = version('spare@1');
 
 const snapshot: RegistrySnapshot = {
-  versions: [stable, canary, retired, retiringLater, elsewhere],
+  versions: [stable, canary, retired, retiringLater, elsewhere, spare],
   aliases: [
     {
       name: 'explainer',
@@ -46,6 +47,16 @@ const snapshot: RegistrySnapshot = {
       ],
     },
     { name: 'legacy', targets: [{ versionId: retired.id, weight: 100 }] },
+    {
+      name: 'resilient',
+      targets: [
+        { versionId: spare.id, weight: 0 },
+        { versionId: canary.id, weight: 10 },
+        { versionId: retired.id, weight: 60 },
+        { versionId: elsewhere.id, weight: 50 },
+        { versionId: stable.id, weight: 90 },
+      ],
+    },
     {
       name: 'mixed',
       targets: [
@@ -128,6 +139,42 @@ describe('model resolution', () => {
     expect(pickWeighted([{ version: 'a', weight: 0 }], () => 0.5)).toBeUndefined();
   });
 
+  it('When an alias is resolved, then its chain is the draw, then the other usable targets by weight, weight 0 last', () => {
+    const names = (random: number) =>
+      resolver
+        .resolve(
+          'resilient',
+          options(() => random),
+        )
+        .chain.map((entry) => entry.name);
+    // Usable: spare (0), canary (10), stable (90); retired and uncallable targets are left out.
+    expect(names(0)).toEqual(['gpt@2', 'gpt@1', 'spare@1']);
+    expect(names(0.5)).toEqual(['gpt@1', 'gpt@2', 'spare@1']);
+    expect(resolver.resolve('resilient', options()).version).toBe(canary);
+    // The weight-0 target is never drawn, yet every chain member counts for the capabilities.
+    for (const value of [0, 0.1, 0.5, 0.99])
+      expect(
+        resolver.resolve(
+          'resilient',
+          options(() => value),
+        ).version,
+      ).not.toBe(spare);
+  });
+
+  it('When targets have equal weights, then the fallback order keeps the alias’s order', () => {
+    const targets = [
+      { version: 'a', weight: 5 },
+      { version: 'b', weight: 0 },
+      { version: 'c', weight: 5 },
+      { version: 'd', weight: 7 },
+    ];
+    expect(fallbackChain('c', targets)).toEqual(['c', 'd', 'a', 'b']);
+  });
+
+  it('When a version is named, then its chain is itself alone', () => {
+    expect(resolver.resolve('gpt@2', options()).chain).toEqual([canary]);
+  });
+
   it('When an alias is resolved, then it promises what all its targets can do', () => {
     expect(resolver.resolve('explainer', options()).capabilities).toEqual({
       vision: false,
@@ -168,6 +215,8 @@ describe('model resolution', () => {
       'version:gpt@2',
       'alias:mixed',
       'version:old@2',
+      'alias:resilient',
+      'version:spare@1',
     ]);
     expect(entries.find((entry) => entry.name === 'old@2')).toMatchObject({
       deprecatedAt: retiringLater.deprecatedAt,

@@ -12,8 +12,14 @@ export interface ResolvedModel {
   /** The name as asked for. */
   name: string;
   kind: 'alias' | 'version';
-  /** The version that will answer (for an alias: the weighted draw). */
+  /** The version asked first (for an alias: the weighted draw); the same as chain[0]. */
   version: ModelVersion;
+  /**
+   * The versions to try, in order, when the one before fails (decision 0015): the draw first, then
+   * the alias's other usable targets by weight, highest first (weight-0 targets last: never drawn,
+   * fallback only). A version name is a chain of one.
+   */
+  chain: ModelVersion[];
   /** What the name promises: the version's own, or for an alias what all its usable targets can do. */
   capabilities: ModelCapabilities;
 }
@@ -62,12 +68,13 @@ export class ModelResolver {
         name,
         kind: 'alias',
         version,
+        chain: fallbackChain(version, targets),
         capabilities: intersectCapabilities(targets.map((target) => target.version)),
       };
     }
     const version = this.versionsByName.get(name);
     if (!usable(version)) throw notFound(name);
-    return { name, kind: 'version', version, capabilities: version.capabilities };
+    return { name, kind: 'version', version, chain: [version], capabilities: version.capabilities };
   }
 
   /** Every alias with a usable target, and every usable version, by name. */
@@ -97,7 +104,7 @@ export class ModelResolver {
 
 /**
  * A draw proportional to the integer weights: random() ∈ [0, 1) scaled to [0, total) and matched
- * against the running sums. Weight-0 targets are never drawn (a drained canary).
+ * against the running sums. Weight-0 targets are never drawn (a drained canary, or a fallback-only target).
  */
 export function pickWeighted<T>(targets: readonly { version: T; weight: number }[], random: () => number) {
   const total = targets.reduce((sum, target) => sum + target.weight, 0);
@@ -109,6 +116,19 @@ export function pickWeighted<T>(targets: readonly { version: T; weight: number }
     if (point < running) return target.version;
   }
   return undefined;
+}
+
+/**
+ * The drawn version, then the other targets by weight, highest first; equal weights keep the alias's
+ * order. Weight 0 sorts last: such a target is never drawn but still answers when all before it failed.
+ */
+export function fallbackChain<T>(drawn: T, targets: readonly { version: T; weight: number }[]): T[] {
+  const others = targets
+    .filter((target) => target.version !== drawn)
+    .map((target, index) => ({ ...target, index }))
+    .sort((a, b) => b.weight - a.weight || a.index - b.index)
+    .map((target) => target.version);
+  return [drawn, ...others];
 }
 
 function notFound(name: string): AppError {

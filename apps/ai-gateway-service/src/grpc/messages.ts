@@ -41,6 +41,7 @@ export function toInferInput(request: teAiV1.InferRequest__Output): {
       messages,
       maxOutputTokens: request.maxOutputTokens,
       metadata: { ...request.metadata },
+      useCache: request.useCache,
     },
     problems,
   };

@@ -61,26 +61,7 @@ export class CallControl {
         reason: 'timeout',
       });
     }
-    if (this.caller?.aborted) {
-      const reason: unknown = this.caller.reason;
-      if (reason instanceof AppError)
-        return new ProviderError(reason.code, reason.message, {
-          provider,
-          retryable: false,
-          reason: 'cancelled',
-        });
-      if (reason instanceof DOMException && reason.name === 'TimeoutError')
-        return new ProviderError('DEADLINE_EXCEEDED', 'The call ran out of time', {
-          provider,
-          retryable: false,
-          reason: 'cancelled',
-        });
-      return new ProviderError('UNAVAILABLE', 'The call was cancelled', {
-        provider,
-        retryable: false,
-        reason: 'cancelled',
-      });
-    }
+    if (this.caller?.aborted) return cancellationError(provider, this.caller.reason);
     return new ProviderError('UNAVAILABLE', 'The model provider could not be reached', {
       provider,
       retryable: true,
@@ -93,6 +74,18 @@ export class CallControl {
     this.timedOut = true;
     this.controller.abort(new DOMException('The provider call timed out', 'TimeoutError'));
   }
+}
+
+/**
+ * The error for a call its caller gave up on (not retryable, reason `cancelled`): the caller's own
+ * AppError if it aborted with one, DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise.
+ */
+export function cancellationError(provider: string, reason: unknown): ProviderError {
+  const options = { provider, retryable: false, reason: 'cancelled' };
+  if (reason instanceof AppError) return new ProviderError(reason.code, reason.message, options);
+  if (reason instanceof DOMException && reason.name === 'TimeoutError')
+    return new ProviderError('DEADLINE_EXCEEDED', 'The call ran out of time', options);
+  return new ProviderError('UNAVAILABLE', 'The call was cancelled', options);
 }
 
 // undici reports "fetch failed" / "terminated" with the socket error as the cause; keep only the

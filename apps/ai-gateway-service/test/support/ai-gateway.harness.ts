@@ -10,10 +10,15 @@ import {
   type Principal,
 } from '@te/platform';
 import { createServiceTestEnv, type ServiceTestEnv } from '@te/testing';
-import { createAiGatewayServiceApp, type AiGatewayServiceApp } from '../../src/app.js';
+import {
+  createAiGatewayServiceApp,
+  type AiGatewayServiceApp,
+  type AiGatewayServiceRole,
+} from '../../src/app.js';
 import { loadAiGatewayServiceConfig } from '../../src/config.js';
 import { createAiGatewayDb } from '../../src/db/prisma-client.js';
-import { REGISTRY_QUEUE } from '../../src/events/registry-changed.consumer.js';
+import { USER_DELETED_QUEUE } from '../../src/events/user-deleted.consumer.js';
+import { INFERENCE_QUEUE } from '../../src/jobs/inference-job.consumer.js';
 
 export const SCHEMA = path.join(__dirname, '../../prisma/schema.prisma');
 /** The test's own queue on the run's exchange, bound to the events it watches. */
@@ -35,20 +40,22 @@ export function createAiGatewayEnv(): Promise<ServiceTestEnv> {
   return createServiceTestEnv({
     schemaPath: SCHEMA,
     databaseName: 'te_ai_gateway',
-    queues: [REGISTRY_QUEUE, OBSERVER_QUEUE],
+    // ai.registry.changed has no durable queue: each replica's broadcast queue goes with it.
+    queues: [INFERENCE_QUEUE, USER_DELETED_QUEUE, OBSERVER_QUEUE],
   });
 }
 
-/** The service in this process; `random` scripts the alias draw. */
+/** The service in this process; `random` scripts the alias draw; `role: 'worker'` is src/worker.ts. */
 export async function startAiGateway(
   env: ServiceTestEnv,
   overrides: Record<string, string> = {},
-  options: { random?: () => number } = {},
+  options: { random?: () => number; role?: AiGatewayServiceRole } = {},
 ): Promise<RunningAiGateway> {
   const logs = captureLogger('ai-gateway-service');
   const app = createAiGatewayServiceApp(loadAiGatewayServiceConfig({ ...env.env, ...overrides }), {
     logger: logs.logger,
     random: options.random,
+    role: options.role,
   });
   const { grpcPort } = await app.start();
   const protos = loadProtos().te.ai.v1;

@@ -1,6 +1,8 @@
 {{/*
-The service's Deployment. Probes, resources and security contexts come from values; the pod rolls
-when its configuration changes (checksum/config).
+The service's Deployment, and through te-common.worker its worker Deployment (same image, ConfigMap,
+Secret and ServiceAccount; worker.command; only the ops port). Probes, resources and security contexts
+come from values; the pods roll when their configuration changes (checksum/config). No migration here:
+the chart's hook Job (te-common.migrationJob) has run before either Deployment changes.
 */}}
 {{- define "te-common.deployment" -}}
 {{- if and .Values.secretKeys (not .Values.existingSecret) -}}
@@ -11,10 +13,11 @@ when its configuration changes (checksum/config).
 {{- if le (mul (int .Values.terminationGracePeriodSeconds) 1000) $graceMs -}}
 {{- fail (printf "%s: terminationGracePeriodSeconds (%d s) must exceed SHUTDOWN_GRACE_MS (%d ms), or the kubelet kills the process mid-drain" .Chart.Name (int .Values.terminationGracePeriodSeconds) $graceMs) -}}
 {{- end -}}
+{{- $worker := eq (include "te-common.workload" .) "worker" -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ include "te-common.fullname" . }}
+  name: {{ include "te-common.workloadName" . }}
   labels:
     {{- include "te-common.labels" . | nindent 4 }}
 spec:
@@ -76,14 +79,21 @@ spec:
       priorityClassName: {{ . }}
       {{- end }}
       containers:
-        - name: {{ .Chart.Name }}
+        - name: {{ .Chart.Name }}{{ if $worker }}-worker{{ end }}
           image: {{ include "te-common.image" . }}
           imagePullPolicy: {{ .Values.image.pullPolicy }}
+          {{- if $worker }}
+          # The worker entry point: the work queues only; its gRPC port serves health only, no Service points at it.
+          command:
+            {{- toYaml .Values.worker.command | nindent 12 }}
+          {{- end }}
           ports:
             {{- range $name, $port := .Values.ports }}
+            {{- if or (not $worker) (eq $name "ops") }}
             - name: {{ $name }}
               containerPort: {{ $port.port }}
               protocol: TCP
+            {{- end }}
             {{- end }}
           envFrom:
             - configMapRef:

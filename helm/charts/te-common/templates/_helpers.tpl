@@ -9,8 +9,27 @@ own release or from the te-explico umbrella. Hence one TE-explico installation p
 {{- default .Chart.Name .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/*
+The workload a template renders: `api` (the chart's own context: the service's API pods) or `worker`
+(the context te-common.worker builds: the same chart, the worker's values, `workload: worker`).
+*/}}
+{{- define "te-common.workload" -}}
+{{- get . "workload" | default "api" -}}
+{{- end -}}
+
+{{/*
+Name of the workload's own objects (Deployment, HPA, PDB, NetworkPolicy): the chart's name, and
+<chart>-worker for the worker. The ConfigMap and ServiceAccount are the service's (te-common.fullname),
+shared by both.
+*/}}
+{{- define "te-common.workloadName" -}}
+{{- $suffix := ternary "-worker" "" (eq (include "te-common.workload" .) "worker") -}}
+{{- printf "%s%s" (include "te-common.fullname" .) $suffix | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The worker's pods have a name label of their own, so the API's Service, PDB and NetworkPolicy never select them. */}}
 {{- define "te-common.selectorLabels" -}}
-app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/name: {{ .Chart.Name }}{{ if eq (include "te-common.workload" .) "worker" }}-worker{{ end }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
@@ -80,7 +99,8 @@ A value as an environment string. Helm reads YAML numbers as float64, which toSt
 {{/*
 The ConfigMap's data: every key of .Values.config (global.config wins for the keys a chart declares,
 so one umbrella value reaches exactly the services that read it), the port variables from
-.Values.ports, and SERVICE_VERSION = the image tag.
+.Values.ports, SERVICE_VERSION = the image tag, and with worker.enabled each of worker.disableInApi
+= "false". The worker processes ignore those switches (they always consume), so one ConfigMap serves both.
 */}}
 {{- define "te-common.configData" -}}
 {{- $global := include "te-common.global" . | fromYaml -}}
@@ -94,6 +114,12 @@ so one umbrella value reaches exactly the services that read it), the port varia
 {{- if $port.env }}{{ $_ := set $data $port.env (include "te-common.envValue" $port.port) }}{{ end -}}
 {{- end -}}
 {{- $_ := set $data "SERVICE_VERSION" (include "te-common.imageTag" .) -}}
+{{- /* With a worker Deployment, the API pods leave its queues to it (unless `config` sets the switch). */ -}}
+{{- if and (hasKey .Values "worker") .Values.worker.enabled -}}
+{{- range .Values.worker.disableInApi -}}
+{{- if not (hasKey $.Values.config .) }}{{ $_ := set $data . "false" }}{{ end -}}
+{{- end -}}
+{{- end -}}
 {{- toYaml $data -}}
 {{- end -}}
 

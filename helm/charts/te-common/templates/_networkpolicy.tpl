@@ -1,14 +1,15 @@
 {{/*
 Inbound traffic only: the serving ports (every port but `ops`) from networkPolicy.servingFrom, the ops
 port (/metrics, detailed /readyz) from networkPolicy.metricsFrom. An empty list means from anywhere.
-Kubelet probes come from the node and are not subject to it on common CNIs.
+The worker's policy (te-common.worker) admits its ops port only: it serves nothing else.
+Kubelet probes come from the node and are not subject to it on common CNIs. Outbound traffic is not limited.
 */}}
 {{- define "te-common.networkPolicy" -}}
 {{- if .Values.networkPolicy.enabled -}}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata:
-  name: {{ include "te-common.fullname" . }}
+  name: {{ include "te-common.workloadName" . }}
   labels:
     {{- include "te-common.labels" . | nindent 4 }}
 spec:
@@ -19,7 +20,7 @@ spec:
     - Ingress
   ingress:
     {{- range $name, $port := .Values.ports }}
-    {{- if ne $name "ops" }}
+    {{- if and (ne $name "ops") (eq (include "te-common.workload" $) "api") }}
     - ports:
         - port: {{ $name }}
           protocol: TCP

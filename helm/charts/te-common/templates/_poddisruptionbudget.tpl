@@ -4,7 +4,7 @@
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
-  name: {{ include "te-common.fullname" . }}
+  name: {{ include "te-common.workloadName" . }}
   labels:
     {{- include "te-common.labels" . | nindent 4 }}
 spec:
