@@ -9,7 +9,7 @@ import {
   withSpan,
   type Tracing,
 } from '@te/platform';
-import { createServiceTestEnv, waitFor, type ServiceTestEnv } from '@te/testing';
+import { createServiceTestEnv, waitFor, type ServiceTestEnv, openTestPool } from '@te/testing';
 import { createIntegrationServiceApp } from '../src/app.js';
 import { loadIntegrationServiceConfig } from '../src/config.js';
 import { CONSUMER_NAME } from '../src/events/platform-event.consumer.js';
@@ -42,7 +42,7 @@ describe('integration-service records platform events (in-process, real PostgreS
       connectionName: 'test-publisher',
     });
     await publisher.connect();
-    db = new pg.Pool({ connectionString: env.env.DATABASE_URL, max: 2 });
+    db = openTestPool(env.env.DATABASE_URL, 2);
   });
 
   afterAll(async () => {

@@ -12,7 +12,17 @@ export const SCOPES = {
   apiKeysWrite: 'api_keys:write',
   usageRead: 'usage:read',
   explain: 'explain',
+  /** The caller's own platform events as a stream (GET /api/v1/events). */
+  eventsRead: 'events:read',
+  /** The caller's outbound webhook endpoints and their delivery logs (GET /api/v1/webhooks…). */
+  webhooksRead: 'webhooks:read',
+  /** Creating, changing, deleting endpoints, rotating their secrets, replays and test events. */
+  webhooksWrite: 'webhooks:write',
   adminUsageRead: 'admin:usage:read',
+  /** The model registry's versions and aliases (ai-gateway-service's ModelAdmin). */
+  adminModelsRead: 'admin:models:read',
+  /** Creating versions, moving aliases and changing their weights, retiring versions. */
+  adminModelsWrite: 'admin:models:write',
 } as const;
 
 export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
@@ -27,8 +37,16 @@ const USER_SCOPES: Scope[] = [
   SCOPES.apiKeysWrite,
   SCOPES.usageRead,
   SCOPES.explain,
+  SCOPES.eventsRead,
+  SCOPES.webhooksRead,
+  SCOPES.webhooksWrite,
 ];
-const ADMIN_SCOPES: Scope[] = [...USER_SCOPES, SCOPES.adminUsageRead];
+const ADMIN_SCOPES: Scope[] = [
+  ...USER_SCOPES,
+  SCOPES.adminUsageRead,
+  SCOPES.adminModelsRead,
+  SCOPES.adminModelsWrite,
+];
 
 const ALL_SCOPES = new Set<string>(Object.values(SCOPES));
 
