@@ -21,10 +21,15 @@ import { createRequireAuth } from './auth/require-auth.middleware.js';
 import { SessionRevocations } from './auth/session-revocations.js';
 import { sessionRevokedSubscription } from './auth/session-revoked.consumer.js';
 import { createAiGatewayClient } from './clients/ai-gateway.client.js';
+import { CircuitBreaker, guardClient } from './clients/circuit-breaker.js';
 import { createContextServiceClient } from './clients/context-service.client.js';
+import { createIntegrationServiceClient } from './clients/integration-service.client.js';
 import { createUserServiceClient } from './clients/user-service.client.js';
 import type { GatewayConfig } from './config.js';
 import { createHttpApp } from './http/http-server.js';
+import { idempotency } from './http/idempotency.middleware.js';
+import { RateLimiter, withAfterAuth } from './http/rate-limit.middleware.js';
+import { RateLimitStore } from './http/rate-limit.store.js';
 
 export interface GatewayApp {
   start(): Promise<{ httpPort: number; opsPort: number }>;
@@ -39,22 +44,43 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
   const metrics = createMetrics({ service: config.SERVICE_NAME });
   const health = new Health();
 
-  const users = createUserServiceClient(config.USER_SERVICE_ADDR, {
-    logger,
-    metrics,
-    deadlineMs: config.GRPC_DEADLINE_MS,
-  });
-  const contexts = createContextServiceClient(config.CONTEXT_SERVICE_ADDR, {
-    logger,
-    metrics,
-    deadlineMs: config.GRPC_DEADLINE_MS,
-    replyDeadlineMs: config.REPLY_DEADLINE_MS,
-  });
-  const ai = createAiGatewayClient(config.AI_GATEWAY_SERVICE_ADDR, {
-    logger,
-    metrics,
-    deadlineMs: config.GRPC_DEADLINE_MS,
-  });
+  // One circuit breaker per upstream service: an open one answers 503 at once (decision 0023-gateway-edge).
+  const guard = <T extends object>(service: string, client: T): T =>
+    guardClient(client, circuitBreaker(service, config, logger), service);
+  const users = guard(
+    'user-service',
+    createUserServiceClient(config.USER_SERVICE_ADDR, {
+      logger,
+      metrics,
+      deadlineMs: config.GRPC_DEADLINE_MS,
+    }),
+  );
+  const contexts = guard(
+    'context-service',
+    createContextServiceClient(config.CONTEXT_SERVICE_ADDR, {
+      logger,
+      metrics,
+      deadlineMs: config.GRPC_DEADLINE_MS,
+      replyDeadlineMs: config.REPLY_DEADLINE_MS,
+    }),
+  );
+  const ai = guard(
+    'ai-gateway-service',
+    createAiGatewayClient(config.AI_GATEWAY_SERVICE_ADDR, {
+      logger,
+      metrics,
+      deadlineMs: config.GRPC_DEADLINE_MS,
+      inferDeadlineMs: config.REPLY_DEADLINE_MS, // /v1/chat/completions
+    }),
+  );
+  const integrations = guard(
+    'integration-service',
+    createIntegrationServiceClient(config.INTEGRATION_SERVICE_ADDR, {
+      logger,
+      metrics,
+      deadlineMs: config.GRPC_DEADLINE_MS,
+    }),
+  );
   const redis = createRedis({
     url: config.REDIS_URL,
     keyPrefix: config.REDIS_KEY_PREFIX,
@@ -62,6 +88,25 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     name: config.SERVICE_NAME,
   });
   health.addReadinessCheck('redis', redisReadinessCheck(redis));
+  // Edge rate limits and Idempotency-Key (decision 0023-gateway-edge), in the gateway's Redis prefix.
+  const rateLimiter = config.RATE_LIMIT_ENABLED
+    ? new RateLimiter({
+        store: new RateLimitStore(redis, config.RATE_LIMIT_REDIS_TIMEOUT_MS),
+        limits: rateLimits(config),
+        logger,
+        metrics,
+      })
+    : undefined;
+  const afterAuth = [
+    ...(rateLimiter ? [rateLimiter.byPrincipal()] : []),
+    idempotency({
+      redis,
+      ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+      lockSeconds: config.IDEMPOTENCY_LOCK_SECONDS,
+      timeoutMs: config.RATE_LIMIT_REDIS_TIMEOUT_MS,
+      logger,
+    }),
+  ];
   const userServiceHealth = grpcHealthCheck(config.USER_SERVICE_ADDR);
   // Reported, not deciding: while user-service is down the gateway still answers (503 in the envelope).
   health.addReadinessCheck('user-service', userServiceHealth, { critical: false });
@@ -71,6 +116,9 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
   // Reported, not deciding: without ai-gateway-service only /api/v1/models answers 503.
   const aiGatewayHealth = grpcHealthCheck(config.AI_GATEWAY_SERVICE_ADDR);
   health.addReadinessCheck('ai-gateway-service', aiGatewayHealth, { critical: false });
+  // Reported, not deciding: without integration-service only inbound webhooks answer 503 (senders retry).
+  const integrationServiceHealth = grpcHealthCheck(config.INTEGRATION_SERVICE_ADDR);
+  health.addReadinessCheck('integration-service', integrationServiceHealth, { critical: false });
 
   // Revoked sessions (logout, password change, refresh-token reuse, account deletion), shared by every
   // replica in Redis; fed by the routes that end sessions and by user-service's `session.revoked`.
@@ -117,10 +165,22 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     users,
     contexts,
     ai,
-    requireAuth: createRequireAuth([
-      ['jwt', exceptApiKeys(strategy)],
-      ['api-key', createApiKeyStrategy(apiKeyCache)],
-    ]),
+    integrations,
+    inboundWebhookMaxBytes: config.INBOUND_WEBHOOK_MAX_BYTES,
+    events: {
+      heartbeatMs: config.EVENTS_HEARTBEAT_MS,
+      maxStreamMs: config.EVENTS_STREAM_MAX_MS,
+      retryMs: config.EVENTS_RETRY_MS,
+    },
+    // After authentication: the per-principal rate limit, then Idempotency-Key.
+    requireAuth: withAfterAuth(
+      createRequireAuth([
+        ['jwt', exceptApiKeys(strategy)],
+        ['api-key', createApiKeyStrategy(apiKeyCache)],
+      ]),
+      ...afterAuth,
+    ),
+    ...(rateLimiter && { rateLimitByClientIp: rateLimiter.byClientIp() }),
     apiKeyCache,
     revocations,
     corsOrigins: config.CORS_ORIGINS,
@@ -155,6 +215,7 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
         user_service: config.USER_SERVICE_ADDR,
         context_service: config.CONTEXT_SERVICE_ADDR,
         ai_gateway_service: config.AI_GATEWAY_SERVICE_ADDR,
+        integration_service: config.INTEGRATION_SERVICE_ADDR,
       });
       return { httpPort, opsPort };
     },
@@ -184,11 +245,46 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
             aiGatewayHealth.close();
           },
         ],
+        [
+          'integration-service client',
+          async () => {
+            integrations.close();
+            integrationServiceHealth.close();
+          },
+        ],
         ['redis', () => closeRedis(redis)],
         ['ops server', () => ops.stop()],
       ]);
     },
   };
+}
+
+function rateLimits(config: GatewayConfig) {
+  return {
+    classes: {
+      auth: { perMinute: config.RATE_LIMIT_AUTH_PER_MINUTE, burst: config.RATE_LIMIT_AUTH_BURST },
+      upload: { perMinute: config.RATE_LIMIT_UPLOAD_PER_MINUTE, burst: config.RATE_LIMIT_UPLOAD_BURST },
+      inference: {
+        perMinute: config.RATE_LIMIT_INFERENCE_PER_MINUTE,
+        burst: config.RATE_LIMIT_INFERENCE_BURST,
+      },
+      default: { perMinute: config.RATE_LIMIT_DEFAULT_PER_MINUTE, burst: config.RATE_LIMIT_DEFAULT_BURST },
+    },
+    ip: { perMinute: config.RATE_LIMIT_IP_PER_MINUTE, burst: config.RATE_LIMIT_IP_BURST },
+  };
+}
+
+function circuitBreaker(service: string, config: GatewayConfig, logger: Logger): CircuitBreaker {
+  return new CircuitBreaker(
+    { failureThreshold: config.CIRCUIT_BREAKER_FAILURE_THRESHOLD, openMs: config.CIRCUIT_BREAKER_OPEN_MS },
+    (state) =>
+      state === 'open'
+        ? logger.warn('circuit opened: failing fast', {
+            upstream: service,
+            open_ms: config.CIRCUIT_BREAKER_OPEN_MS,
+          })
+        : logger.info(`circuit ${state}`, { upstream: service }),
+  );
 }
 
 // close() stops accepting and resolves once in-flight requests end; idle keep-alive sockets are

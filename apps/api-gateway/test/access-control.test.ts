@@ -6,24 +6,27 @@ import type { RequireAuth } from '../src/auth/require-auth.middleware.js';
 import { createHttpApp, type HttpAppDeps } from '../src/http/http-server.js';
 import {
   call,
+  newCredentials,
   register,
   startGateway,
   type RunningGateway,
   type Session,
 } from './support/gateway.harness.js';
 import { ContextServiceProcess } from './support/context-service.process.js';
-import { startFakeAiGateway, type FakeAiGateway } from './support/fake-ai-gateway.js';
+import { IntegrationServiceProcess } from './support/integration-service.process.js';
 import { UserServiceProcess } from './support/user-service.process.js';
+import { startFakeAiGateway, type FakeAiGateway } from '@te/testing';
 
 /*
  * The access-control pass over the whole public API (OWASP API Security Top 10: API1 broken object
  * level authorization, API3 broken object property level authorization, API5 broken function level
  * authorization). The routes come from the gateway's own Express app, so a route added later is
  * checked without anyone remembering to list it:
- *   - every route under /api/v1 except the sign-in ones declares the scope it needs;
+ *   - every route under /api/v1 and /v1 except the sign-in ones declares the scope it needs;
  *   - (a) no credential → 401; (b) a credential without the route's scope → 403 insufficient_scope;
  *   - (c) a route that takes an id, called with another user's id → 404 and nothing of theirs;
  *   - (d) a route that takes a body, given server-owned fields → 400 naming each of them.
+ * /v1 is the OpenAI-compatible API (decision 0017): the same refusals, in OpenAI's error shape.
  */
 
 // ---------------------------------------------------------------------------------------------------
@@ -84,6 +87,8 @@ const ROUTES = inventory(
     users: {} as HttpAppDeps['users'],
     contexts: {} as HttpAppDeps['contexts'],
     ai: {} as HttpAppDeps['ai'],
+    integrations: {} as HttpAppDeps['integrations'],
+    inboundWebhookMaxBytes: 1024,
     requireAuth: recordingRequireAuth,
     apiKeyCache: {} as ApiKeyCache,
     revocations: {} as HttpAppDeps['revocations'],
@@ -92,9 +97,31 @@ const ROUTES = inventory(
     attachments: { maxBytes: 1024, uploadDeadlineMs: 1000 },
     trustProxy: 'loopback',
   }),
-).filter((route) => route.path.startsWith('/api/v1/'));
+).filter((route) => route.path.startsWith('/api/v1/') || route.path.startsWith('/v1/'));
 
-/** Open by design: how a caller gets a credential in the first place (and the providers list). */
+/** Under /v1 errors are OpenAI's `{ error: { message, type, param, code } }`, not the envelope. */
+const isOpenAi = (route: RouteEntry) => route.path.startsWith('/v1/');
+const OPENAI_CODES: Record<string, string> = {
+  UNAUTHENTICATED: 'invalid_api_key',
+  FORBIDDEN: 'insufficient_scope',
+};
+
+/** The refusal's code, as each API states it. */
+function expectRefusal(route: RouteEntry, body: unknown, code: 'UNAUTHENTICATED' | 'FORBIDDEN') {
+  if (isOpenAi(route)) {
+    expect(body).toEqual({
+      error: { message: expect.any(String), type: expect.any(String), param: null, code: OPENAI_CODES[code] },
+    });
+  } else {
+    expect(body).toMatchObject({ success: false, error: { code } });
+  }
+}
+
+/**
+ * Open by design: how a caller gets a credential in the first place (and the providers list), the
+ * OpenAPI document, and inbound webhooks, whose sender's signature over the raw body is the credential (checked by
+ * integration-service; inbound-webhooks-api.test.ts).
+ */
 const PUBLIC_ROUTES = [
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/login',
@@ -102,6 +129,9 @@ const PUBLIC_ROUTES = [
   'GET /api/v1/auth/oidc/providers',
   'GET /api/v1/auth/oidc/:provider/start',
   'GET /api/v1/auth/oidc/:provider/callback',
+  'POST /api/v1/integrations/inbound/:source',
+  // The API's own description (decision 0025-openapi): the same for everyone, like /docs beside it.
+  'GET /api/v1/openapi.json',
 ];
 /**
  * Authenticated, but with no scope: they act on the sign-in session itself (sessions engineer's
@@ -121,6 +151,10 @@ interface Actor {
   /** The actor's own API key (an id another user must never reach). */
   ownKeyId: string;
   ownKeyPrefix: string;
+  /** The actor's own outbound webhook endpoint (integration-service). */
+  webhookId: string;
+  /** The actor's own connector (integration-service, decision 0024). */
+  connectorId: string;
 }
 
 interface RouteCase {
@@ -150,6 +184,33 @@ const conversationIntact = async (other: Actor) => {
     { headers },
   );
   expect(messages.body.data?.messages).toHaveLength(2); // the question and its sync reply
+};
+
+/** The other user's webhook endpoint is still there, enabled, with its description and one secret. */
+const webhookIntact = async (other: Actor) => {
+  const got = await call<{
+    webhook: { description: string; enabled: boolean; previous_secret_expires_at: null };
+  }>(gateway.baseUrl, 'GET', `/api/v1/webhooks/${other.webhookId}`, {
+    headers: bearer(other.session.access_token),
+  });
+  expect([got.status, got.body.data?.webhook]).toEqual([
+    200,
+    expect.objectContaining({ description: 'private', enabled: true, previous_secret_expires_at: null }),
+  ]);
+};
+
+/** The other user's connector is still there, enabled, with its name and its credential. */
+const connectorIntact = async (other: Actor) => {
+  const got = await call<{ connector: { name: string; enabled: boolean; has_credential: boolean } }>(
+    gateway.baseUrl,
+    'GET',
+    `/api/v1/connectors/${other.connectorId}`,
+    { headers: bearer(other.session.access_token) },
+  );
+  expect([got.status, got.body.data?.connector]).toEqual([
+    200,
+    expect.objectContaining({ name: 'private', enabled: true, has_credential: true }),
+  ]);
 };
 
 const CASES: Record<string, RouteCase> = {
@@ -201,6 +262,73 @@ const CASES: Record<string, RouteCase> = {
     othersId: (other) => other.conversationId,
     intact: conversationIntact,
   },
+  // The model registry (admins only): no user owns a version or an alias, so there is no other
+  // user's id to try; the admin scope is the check (a user's session: 403, above).
+  'POST /api/v1/admin/models/versions': {
+    body: {
+      model: 'm',
+      version: '1',
+      provider_id: 'local',
+      provider_model: 'x',
+      capabilities: { vision: false, streaming: true, context_window: 1000, max_output_tokens: 100 },
+      input_price_per_million: '0',
+      output_price_per_million: '0',
+    },
+  },
+  'PATCH /api/v1/admin/models/versions/:name': { body: { retires_at: null } },
+  'PUT /api/v1/admin/models/aliases/:name': { body: { targets: [{ version: 'm@1', weight: 1 }] } },
+  'DELETE /api/v1/admin/models/aliases/:name': {},
+  // The caller's own event stream: no id and no body; whose events is the principal's (integration-service
+  // reads the log of the principal only; event-stream-api.test.ts shows another user's never arrive).
+  'GET /api/v1/events': {},
+  // The OpenAI-compatible API: the catalogue is per caller but no model is a user's own.
+  'GET /v1/models/:model': {},
+  // Outbound webhooks (integration-service): another user's endpoint is a 404 on every route.
+  'POST /api/v1/webhooks': { body: { url: 'https://hooks.example.com/', event_types: ['*'] } },
+  'GET /api/v1/webhooks/:id': { othersId: (other) => other.webhookId, intact: webhookIntact },
+  'PATCH /api/v1/webhooks/:id': {
+    body: { description: 'stolen', enabled: false },
+    othersId: (other) => other.webhookId,
+    intact: webhookIntact,
+  },
+  'DELETE /api/v1/webhooks/:id': { othersId: (other) => other.webhookId, intact: webhookIntact },
+  'POST /api/v1/webhooks/:id/rotate-secret': {
+    body: {},
+    othersId: (other) => other.webhookId,
+    intact: webhookIntact,
+  },
+  'POST /api/v1/webhooks/:id/test': { body: {}, othersId: (other) => other.webhookId, intact: webhookIntact },
+  'GET /api/v1/webhooks/:id/deliveries': { othersId: (other) => other.webhookId, intact: webhookIntact },
+  'GET /api/v1/webhooks/:id/deliveries/:deliveryId': {
+    othersId: (other) => other.webhookId,
+    intact: webhookIntact,
+  },
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/replay': {
+    body: {},
+    othersId: (other) => other.webhookId,
+    intact: webhookIntact,
+  },
+  // Connectors (integration-service): another user's connector is a 404 on every route.
+  'POST /api/v1/connectors': {
+    body: { kind: 'http', name: 'mine', event_types: ['*'], settings: { url: 'https://hooks.example.com/' } },
+  },
+  'GET /api/v1/connectors/:id': { othersId: (other) => other.connectorId, intact: connectorIntact },
+  'PATCH /api/v1/connectors/:id': {
+    body: { name: 'stolen', credential: '', enabled: false },
+    othersId: (other) => other.connectorId,
+    intact: connectorIntact,
+  },
+  'DELETE /api/v1/connectors/:id': { othersId: (other) => other.connectorId, intact: connectorIntact },
+  'POST /api/v1/connectors/:id/test': {
+    body: {},
+    othersId: (other) => other.connectorId,
+    intact: connectorIntact,
+  },
+  'GET /api/v1/connectors/:id/deliveries': {
+    othersId: (other) => other.connectorId,
+    intact: connectorIntact,
+  },
+  'POST /v1/chat/completions': { body: { model: 'explainer', messages: [{ role: 'user', content: 'hi' }] } },
 };
 
 /** Fields only the server sets, on any resource. */
@@ -213,10 +341,14 @@ const hasParams = (route: RouteEntry) => route.path.includes('/:');
 
 let userService: UserServiceProcess | undefined;
 let contextService: ContextServiceProcess | undefined;
+let integrationService: IntegrationServiceProcess | undefined;
 let ai: FakeAiGateway | undefined;
 let gateway: RunningGateway;
 let alice: Actor;
 let bob: Actor;
+/** An operator (ADMIN_EMAILS): the one who reaches the body checks of admin-only routes. */
+const ADMIN = newCredentials('admin');
+let adminSession: Session;
 /** Alice's keys with one scope each: whatever a route needs, one of them lacks it. */
 let narrowKeys: Record<string, string>;
 /** Alice's key with every scope a user can hold. */
@@ -241,7 +373,31 @@ async function newActor(): Promise<Actor> {
     headers,
   });
   expect(posted.status).toBe(201);
-  return { session, conversationId, ownKeyId: key.api_key.id, ownKeyPrefix: key.api_key.prefix };
+  const webhook = await call<{ webhook: { id: string } }>(gateway.baseUrl, 'POST', '/api/v1/webhooks', {
+    json: { url: 'https://hooks.example.com/private', event_types: ['*'], description: 'private' },
+    headers,
+  });
+  expect(webhook.status).toBe(201);
+  const connector = await call<{ connector: { id: string } }>(gateway.baseUrl, 'POST', '/api/v1/connectors', {
+    json: {
+      kind: 'http',
+      name: 'private',
+      // A type these actors never cause: nothing is sent to the example host.
+      event_types: ['ai.inference.failed'],
+      settings: { url: 'https://hooks.example.com/private' },
+      credential: 'Bearer private-token',
+    },
+    headers,
+  });
+  expect(connector.status).toBe(201);
+  return {
+    session,
+    conversationId,
+    ownKeyId: key.api_key.id,
+    ownKeyPrefix: key.api_key.prefix,
+    webhookId: webhook.body.data!.webhook.id,
+    connectorId: connector.body.data!.connector.id,
+  };
 }
 
 async function createKey(session: Session, scopes: string[]) {
@@ -249,7 +405,10 @@ async function createKey(session: Session, scopes: string[]) {
     gateway.baseUrl,
     'POST',
     '/api/v1/api-keys',
-    { json: { name: `only ${scopes.join(' ')}`, scopes }, headers: bearer(session.access_token) },
+    {
+      json: { name: `only ${scopes.join(' ')}`.slice(0, 100), scopes },
+      headers: bearer(session.access_token),
+    },
   );
   expect(status).toBe(201);
   return body.data!;
@@ -259,14 +418,21 @@ async function createKey(session: Session, scopes: string[]) {
 const pathOf = (route: RouteEntry, id: string = randomUUID()) => route.path.replace(/:[A-Za-z_]+/g, id);
 
 beforeAll(async () => {
-  userService = await UserServiceProcess.create();
+  userService = await UserServiceProcess.create({ ADMIN_EMAILS: ADMIN.email });
   // Messages are answered (request routing): a fake AI gateway serves te.ai.v1 on loopback.
   ai = await startFakeAiGateway();
   contextService = await ContextServiceProcess.create({ AI_GATEWAY_SERVICE_ADDR: ai.address });
-  await Promise.all([userService.start(), contextService.start()]);
-  gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
+  integrationService = await IntegrationServiceProcess.create();
+  await Promise.all([userService.start(), contextService.start(), integrationService.start()]);
+  gateway = await startGateway(userService.address, {
+    CONTEXT_SERVICE_ADDR: contextService.address,
+    INTEGRATION_SERVICE_ADDR: integrationService.address,
+  });
   alice = await newActor();
   bob = await newActor();
+  const admin = await register(gateway.baseUrl, ADMIN);
+  expect(admin.status).toBe(201);
+  adminSession = admin.body.data!;
   narrowKeys = {
     [SCOPES.explain]: (await createKey(alice.session, [SCOPES.explain])).secret,
     [SCOPES.profileRead]: (await createKey(alice.session, [SCOPES.profileRead])).secret,
@@ -278,6 +444,7 @@ afterAll(async () => {
   await gateway?.stop();
   await userService?.dispose();
   await contextService?.dispose();
+  await integrationService?.dispose();
   await ai?.stop();
 }, 60_000);
 
@@ -307,13 +474,13 @@ describe('access control over every route of the gateway', () => {
   describe.each(PROTECTED.map((route) => [route.key, route] as const))('%s', (_key, route) => {
     const routeCase = CASES[route.key] ?? {};
 
-    test('When no credential is presented, then 401 in the envelope', async () => {
+    test('When no credential is presented, then 401 in the envelope (OpenAI’s shape under /v1)', async () => {
       const response = await call(gateway.baseUrl, route.method, pathOf(route), {
         ...(takesBody(route) && !routeCase.noBody ? { json: routeCase.body ?? {} } : {}),
       });
 
       expect(response.status).toBe(401);
-      expect(response.body).toMatchObject({ success: false, error: { code: 'UNAUTHENTICATED' } });
+      expectRefusal(route, response.body, 'UNAUTHENTICATED');
     });
 
     if (SESSION_ONLY_ROUTES.includes(route.key)) {
@@ -336,7 +503,7 @@ describe('access control over every route of the gateway', () => {
         });
 
         expect(response.status).toBe(403);
-        expect(response.body.error?.code).toBe('FORBIDDEN');
+        expectRefusal(route, response.body, 'FORBIDDEN');
         expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
       });
     }
@@ -370,8 +537,10 @@ describe('access control over every route of the gateway', () => {
 
     if (takesBody(route) && !routeCase.noBody) {
       test('When the body sets server-owned fields, then 400 names each of them', async () => {
+        // Admin-only routes refuse a user before reading the body: an operator's session gets that far.
+        const needsAdmin = route.scopes?.some((scope) => scope.startsWith('admin:'));
         const response = await call(gateway.baseUrl, route.method, pathOf(route, alice.ownKeyId), {
-          headers: bearer(alice.session.access_token),
+          headers: bearer((needsAdmin ? adminSession : alice.session).access_token),
           json: {
             ...routeCase.body,
             ...Object.fromEntries(
@@ -381,6 +550,13 @@ describe('access control over every route of the gateway', () => {
         });
 
         expect(response.status).toBe(400);
+        if (isOpenAi(route)) {
+          // OpenAI's shape has one `param`; the message names every unrecognized member.
+          const { error } = response.body as unknown as { error: { type: string; message: string } };
+          expect(error.type).toBe('invalid_request_error');
+          for (const field of SERVER_OWNED) expect(error.message).toContain(field);
+          return;
+        }
         expect(response.body.error?.code).toBe('VALIDATION_FAILED');
         expect(response.body.error?.fields).toEqual(
           expect.arrayContaining(SERVER_OWNED.map((field) => ({ field, message: 'is not allowed' }))),

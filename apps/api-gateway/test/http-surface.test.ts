@@ -175,9 +175,11 @@ describe('probes', () => {
         redis: { ok: true, duration_ms: expect.any(Number) },
         rabbitmq: { ok: true, critical: false, duration_ms: expect.any(Number) },
         'user-service': { ok: true, critical: false, duration_ms: expect.any(Number) },
-        // No context-service runs in this file: reported as down, and readiness still holds.
+        // No context-, ai-gateway- or integration-service runs in this file: reported as down, and
+        // readiness still holds.
         'context-service': expect.objectContaining({ ok: false, critical: false }),
         'ai-gateway-service': expect.objectContaining({ ok: false, critical: false }),
+        'integration-service': expect.objectContaining({ ok: false, critical: false }),
         'signing-keys': { ok: true, duration_ms: expect.any(Number) },
       },
     });

@@ -83,8 +83,10 @@ test('When the gateway’s Redis is down, then valid access tokens get 503 (fail
     headers: { authorization: `Bearer ${token}` },
   });
   expect(logout.status).toBe(503);
-  // Sign-in itself does not need the gateway's Redis.
-  expect((await register(gateway!.baseUrl, newCredentials('stillworks'))).status).toBe(201);
+  // Sign-in fails closed too: its edge rate limit (auth class, per IP) cannot be checked without
+  // Redis (decision 0023-gateway-edge; test/rate-limits.test.ts covers the fail-open classes).
+  const signUp = await register(gateway!.baseUrl, newCredentials('stillworks'));
+  expect([signUp.status, signUp.body.error?.code]).toEqual([503, 'UNAVAILABLE']);
 
   redisServer = await startRedis();
   await waitFor(async () => (await me()).status === 200, {

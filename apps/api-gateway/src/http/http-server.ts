@@ -7,17 +7,26 @@ import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { SessionRevocations } from '../auth/session-revocations.js';
 import type { AiGatewayClient } from '../clients/ai-gateway.client.js';
 import type { ContextServiceClient } from '../clients/context-service.client.js';
+import type { IntegrationServiceClient } from '../clients/integration-service.client.js';
 import type { UserServiceClient } from '../clients/user-service.client.js';
+import { apiReferenceRoutes, openApiRoutes } from '../openapi/docs.routes.js';
+import { recordScopes } from '../openapi/operation.js';
 import { accountSecurityRoutes } from '../routes/account-security.routes.js';
 import { adminRoutes } from '../routes/admin.routes.js';
 import { apiKeyRoutes } from '../routes/api-keys.routes.js';
 import { attachmentRoutes, type AttachmentLimits } from '../routes/attachments.routes.js';
 import { authRoutes } from '../routes/auth.routes.js';
+import { connectorRoutes } from '../routes/connectors.routes.js';
+import { eventRoutes, type EventStreamLimits } from '../routes/events.routes.js';
+import { inboundWebhookRoutes } from '../routes/inbound-webhooks.routes.js';
+import { modelsAdminRoutes } from '../routes/models-admin.routes.js';
 import { modelRoutes } from '../routes/models.routes.js';
 import { oidcRoutes } from '../routes/oidc.routes.js';
+import { openAiCompatibleRoutes } from '../routes/openai-compatible.routes.js';
 import { sessionRoutes } from '../routes/sessions.routes.js';
 import { usageRoutes } from '../routes/usage.routes.js';
 import { userRoutes } from '../routes/users.routes.js';
+import { webhookRoutes } from '../routes/webhooks.routes.js';
 import { wellKnownRoutes } from '../routes/well-known.routes.js';
 import { errorHandler, notFound } from './error-handler.middleware.js';
 import { observability, recordRouteBase } from './observability.middleware.js';
@@ -30,8 +39,14 @@ export interface HttpAppDeps {
   users: UserServiceClient;
   /** context-service: the caller's conversations. */
   contexts: ContextServiceClient;
-  /** ai-gateway-service: the model catalog. */
+  /** ai-gateway-service: the model catalog and the registry's administration. */
   ai: AiGatewayClient;
+  /** integration-service: signed webhook deliveries from third parties. */
+  integrations: IntegrationServiceClient;
+  /** Largest inbound webhook body, in bytes (413 beyond it). */
+  inboundWebhookMaxBytes: number;
+  /** GET /api/v1/events: heartbeat, maximum life and retry hint of a stream (defaults when absent). */
+  events?: EventStreamLimits;
   requireAuth: RequireAuth;
   /** Revoked sign-in sessions (their access tokens are refused until they expire). */
   revocations: SessionRevocations;
@@ -42,10 +57,14 @@ export interface HttpAppDeps {
   /** Uploads (multipart, read by their route; express.json ignores them). */
   attachments: AttachmentLimits;
   trustProxy: string;
+  /** The per-client-IP rate limit (decision 0023-gateway-edge), before any route; none when disabled. */
+  rateLimitByClientIp?: RequestHandler;
 }
 
 /** The public Express app. Order matters: context → telemetry → security → parsing → routes → 404 → errors. */
 export function createHttpApp(deps: HttpAppDeps): Express {
+  // Each route's requireAuth says which scopes it requires: the OpenAPI document reads them there.
+  deps = { ...deps, requireAuth: recordScopes(deps.requireAuth) };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
@@ -58,9 +77,32 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use(
     cors({
       origin: deps.corsOrigins.length ? deps.corsOrigins : false,
-      exposedHeaders: ['X-Request-Id'],
+      exposedHeaders: [
+        'X-Request-Id',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'RateLimit-Policy',
+        'Retry-After',
+        'Idempotent-Replayed',
+      ],
       maxAge: 600,
     }),
+  );
+  if (deps.rateLimitByClientIp) app.use(deps.rateLimitByClientIp); // per client IP, before authentication
+  // The OpenAI-compatible API (decision 0017): OpenAI's error shape instead of the envelope, and its
+  // own JSON parser (inline images need a larger body), so it comes before the app's parser.
+  app.use(
+    '/v1',
+    recordRouteBase(),
+    openAiCompatibleRoutes({ ai: deps.ai, requireAuth: deps.requireAuth, logger: deps.logger }),
+  );
+  // Inbound webhooks: the signature covers the raw bytes, so they are read as sent (no user auth: the
+  // signature is the auth) before the app's JSON parser could consume and re-shape them.
+  app.use(
+    '/api/v1/integrations/inbound',
+    recordRouteBase(),
+    inboundWebhookRoutes(deps.integrations, deps.inboundWebhookMaxBytes),
   );
   app.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
   // API answers are per-user: no shared cache may keep them (RFC 6749 §5.1 requires it for tokens).
@@ -85,6 +127,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use('/api/v1/users', recordRouteBase(), accountSecurityRoutes(deps));
   app.use('/api/v1/users/me/usage', recordRouteBase(), usageRoutes(deps.users, deps.requireAuth));
   app.use('/api/v1/admin', recordRouteBase(), adminRoutes(deps.users, deps.requireAuth));
+  app.use('/api/v1/admin/models', recordRouteBase(), modelsAdminRoutes(deps.ai, deps.requireAuth));
   app.use(
     '/api/v1/api-keys',
     recordRouteBase(),
@@ -97,7 +140,13 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     attachmentRoutes(deps.contexts, deps.requireAuth, deps.attachments),
   );
   app.use('/api/v1/models', recordRouteBase(), modelRoutes(deps.ai, deps.requireAuth));
+  app.use('/api/v1/webhooks', recordRouteBase(), webhookRoutes(deps.integrations, deps.requireAuth));
+  app.use('/api/v1/connectors', recordRouteBase(), connectorRoutes(deps.integrations, deps.requireAuth));
+  app.use('/api/v1/events', recordRouteBase(), eventRoutes(deps.integrations, deps.requireAuth, deps.events));
   app.use('/.well-known', recordRouteBase(), wellKnownRoutes(deps.users));
+  // The API's description (built from the routes above) and its reference page (decision 0025-openapi).
+  app.use('/api/v1', recordRouteBase(), openApiRoutes(deps.logger));
+  app.use('/docs', recordRouteBase(), apiReferenceRoutes());
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

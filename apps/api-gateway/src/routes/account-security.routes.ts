@@ -9,6 +9,8 @@ import { sendData } from '../http/envelope.js';
 import { validateBody } from '../http/validate.js';
 import { validateQuery, validatedQuery } from '../http/validate-query.js';
 import { presentSecurityEvent } from './presenters.js';
+import { operation } from '../openapi/operation.js';
+import { nextPageToken, revokedSessionsSchema, securityEventSchema } from '../openapi/schemas.js';
 
 const passwordText = z
   .string()
@@ -44,6 +46,14 @@ export function accountSecurityRoutes(deps: AccountSecurityRouteDeps): Router {
   // session ends, and its access tokens stop here at once.
   router.post(
     '/me/password',
+    operation({
+      tag: 'account',
+      summary: 'Change your password',
+      description: 'Every other session ends. A wrong current password is a 403 naming `current_password`.',
+      sessionOnly: true,
+      body: changePasswordBody,
+      responses: { 200: { description: 'The other sessions ended', data: revokedSessionsSchema } },
+    }),
     requireAuth(SCOPES.profileWrite),
     requireSession(),
     validateBody(changePasswordBody),
@@ -67,6 +77,17 @@ export function accountSecurityRoutes(deps: AccountSecurityRouteDeps): Router {
 
   router.get(
     '/me/security-events',
+    operation({
+      tag: 'account',
+      summary: 'Your security log, newest first',
+      query: securityEventsQuery,
+      responses: {
+        200: {
+          description: 'One page of events',
+          data: z.object({ events: z.array(securityEventSchema), next_page_token: nextPageToken }),
+        },
+      },
+    }),
     requireAuth(SCOPES.securityRead),
     validateQuery(securityEventsQuery),
     async (_req, res) => {

@@ -7,6 +7,8 @@ import { sendData } from '../http/envelope.js';
 import { validatedQuery, validateQuery } from '../http/validate-query.js';
 import { presentUsage } from './presenters.js';
 import { dayParameter } from './usage.routes.js';
+import { operation } from '../openapi/operation.js';
+import { usageSchema } from '../openapi/schemas.js';
 
 const usageReportQuery = z
   .object({
@@ -31,6 +33,19 @@ export function adminRoutes(users: UserServiceClient, requireAuth: RequireAuth):
   // largest cost first, at most `limit` rows (default 100, at most 1000).
   router.get(
     '/usage',
+    operation({
+      tag: 'admin',
+      summary: 'Usage across users, largest cost first',
+      query: usageReportQuery,
+      responses: {
+        200: {
+          description: 'One row per user and model',
+          data: z.object({
+            rows: z.array(z.object({ user_id: z.string(), model: z.string(), ...usageSchema.shape })),
+          }),
+        },
+      },
+    }),
     requireAuth(SCOPES.adminUsageRead),
     validateQuery(usageReportQuery),
     async (_req, res) => {

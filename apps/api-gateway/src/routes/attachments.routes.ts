@@ -1,9 +1,13 @@
 import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { AppError, SCOPES } from '@te/platform';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { ContextServiceClient } from '../clients/context-service.client.js';
 import { sendData } from '../http/envelope.js';
+import { writeChunk } from '../http/write-chunk.js';
+import { operation } from '../openapi/operation.js';
+import { attachmentSchema, uuidPath } from '../openapi/schemas.js';
 
 export interface AttachmentLimits {
   /** Largest file accepted, in bytes (413 beyond it, without reading the rest into memory). */
@@ -34,30 +38,90 @@ export function attachmentRoutes(
   const router = Router();
   const auth = requireAuth(SCOPES.explain);
 
-  router.post('/:id/attachments', auth, async (req, res) => {
-    const sessionId = uuidParam(req, 'id', 'Session id');
-    // A missing or another user's session is a 404 before any byte of the file is read.
-    await contexts.sessions.get(sessionId);
-    const file = await readSingleFile(req, res, limits.maxBytes);
-    const { attachment } = await contexts.attachments.upload(
-      { sessionId, filename: file.filename, declaredContentType: file.mimeType, data: file.data },
-      { deadlineMs: limits.uploadDeadlineMs },
-    );
-    sendData(res, 201, { attachment: presentAttachment(attachment) });
-  });
+  router.post(
+    '/:id/attachments',
+    operation({
+      tag: 'attachments',
+      summary: 'Upload a screenshot (PNG, JPEG or WebP)',
+      description:
+        'multipart/form-data with one file part named `file`; the bytes decide the type. OCR runs in the background.',
+      params: { id: uuidPath },
+      bodyContent: {
+        'multipart/form-data': {
+          type: 'object',
+          required: ['file'],
+          properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' } },
+        },
+      },
+      responses: {
+        201: { description: 'The attachment, "pending"', data: z.object({ attachment: attachmentSchema }) },
+      },
+      errors: [
+        'VALIDATION_FAILED',
+        'BAD_REQUEST',
+        'NOT_FOUND',
+        'PAYLOAD_TOO_LARGE',
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
+    }),
+    auth,
+    async (req, res) => {
+      const sessionId = uuidParam(req, 'id', 'Session id');
+      // A missing or another user's session is a 404 before any byte of the file is read.
+      await contexts.sessions.get(sessionId);
+      const file = await readSingleFile(req, res, limits.maxBytes);
+      const { attachment } = await contexts.attachments.upload(
+        { sessionId, filename: file.filename, declaredContentType: file.mimeType, data: file.data },
+        { deadlineMs: limits.uploadDeadlineMs },
+      );
+      sendData(res, 201, { attachment: presentAttachment(attachment) });
+    },
+  );
 
-  router.get('/:id/attachments/:attachmentId', auth, async (req, res) => {
-    const sessionId = uuidParam(req, 'id', 'Session id');
-    const attachmentId = uuidParam(req, 'attachmentId', 'Attachment id');
-    const { attachment } = await contexts.attachments.get(sessionId, attachmentId);
-    sendData(res, 200, { attachment: presentAttachment(attachment) });
-  });
+  router.get(
+    '/:id/attachments/:attachmentId',
+    operation({
+      tag: 'attachments',
+      summary: 'Read an attachment and its OCR text',
+      params: { id: uuidPath, attachmentId: uuidPath },
+      responses: {
+        200: {
+          description: '`ocr_text` once `status` is "processed"',
+          data: z.object({ attachment: attachmentSchema }),
+        },
+      },
+      errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+    }),
+    auth,
+    async (req, res) => {
+      const sessionId = uuidParam(req, 'id', 'Session id');
+      const attachmentId = uuidParam(req, 'attachmentId', 'Attachment id');
+      const { attachment } = await contexts.attachments.get(sessionId, attachmentId);
+      sendData(res, 200, { attachment: presentAttachment(attachment) });
+    },
+  );
 
-  router.get('/:id/attachments/:attachmentId/content', auth, async (req, res) => {
-    const sessionId = uuidParam(req, 'id', 'Session id');
-    const attachmentId = uuidParam(req, 'attachmentId', 'Attachment id');
-    await streamContent(res, contexts, sessionId, attachmentId);
-  });
+  router.get(
+    '/:id/attachments/:attachmentId/content',
+    operation({
+      tag: 'attachments',
+      summary: 'Download the stored image',
+      params: { id: uuidPath, attachmentId: uuidPath },
+      responses: {
+        200: {
+          description: 'The normalised PNG',
+          content: { 'image/png': { type: 'string', contentMediaType: 'image/png' } },
+        },
+      },
+      errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+    }),
+    auth,
+    async (req, res) => {
+      const sessionId = uuidParam(req, 'id', 'Session id');
+      const attachmentId = uuidParam(req, 'attachmentId', 'Attachment id');
+      await streamContent(res, contexts, sessionId, attachmentId);
+    },
+  );
 
   return router;
 }
@@ -88,7 +152,7 @@ async function streamContent(
   res.setHeader('Content-Disposition', `inline; filename="${attachmentId.toLowerCase()}.png"`);
   try {
     for (; !next.done; next = await chunks.next()) {
-      await write(res, next.value.data);
+      await writeChunk(res, next.value.data);
       if (gone.signal.aborted) return;
     }
     res.end();
@@ -97,20 +161,6 @@ async function streamContent(
   } finally {
     if (!gone.signal.aborted) await chunks.return?.();
   }
-}
-
-/** Resolves once the socket took the bytes (or the client is gone): a slow reader holds the stream back. */
-async function write(res: Response, data: Buffer): Promise<void> {
-  if (res.write(data)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 interface UploadedFile {

@@ -8,6 +8,8 @@ import type { UserServiceClient } from '../clients/user-service.client.js';
 import { sendData } from '../http/envelope.js';
 import { validateBody } from '../http/validate.js';
 import { presentSession } from './presenters.js';
+import { operation } from '../openapi/operation.js';
+import { revokedSessionsSchema, signedInSchema } from '../openapi/schemas.js';
 
 // Types and sizes only: the email rules and password policy live in user-service, which reports every
 // offending field at once as the same 400 (so a client never fixes one field per round trip).
@@ -41,39 +43,102 @@ export function authRoutes(deps: AuthRouteDeps): Router {
   const { users, requireAuth, revocations } = deps;
   const router = Router();
 
-  router.post('/register', validateBody(registerBody), async (req, res) => {
-    const input = req.body as z.infer<typeof registerBody>;
-    sendTokens(res, 201, presentSession(await users.register(input)));
-  });
+  router.post(
+    '/register',
+    operation({
+      tag: 'auth',
+      summary: 'Create an account and sign in',
+      description:
+        'user-service applies the email rules and password policy and names every bad field at once.',
+      body: registerBody,
+      responses: { 201: { description: 'Registered and signed in', data: signedInSchema } },
+      errors: ['CONFLICT'],
+    }),
+    validateBody(registerBody),
+    async (req, res) => {
+      const input = req.body as z.infer<typeof registerBody>;
+      sendTokens(res, 201, presentSession(await users.register(input)));
+    },
+  );
 
-  router.post('/login', validateBody(loginBody), async (req, res) => {
-    const input = req.body as z.infer<typeof loginBody>;
-    sendTokens(res, 200, presentSession(await users.login(input)));
-  });
+  router.post(
+    '/login',
+    operation({
+      tag: 'auth',
+      summary: 'Sign in with email and password',
+      description: 'Too many failures (per account and per IP) answer 429 with `Retry-After`.',
+      body: loginBody,
+      responses: { 200: { description: 'Signed in', data: signedInSchema } },
+    }),
+    validateBody(loginBody),
+    async (req, res) => {
+      const input = req.body as z.infer<typeof loginBody>;
+      sendTokens(res, 200, presentSession(await users.login(input)));
+    },
+  );
 
   // The refresh token is the credential (RFC 6749 §6): no access token is needed, an expired one is
   // the usual reason to come here. A reused token is refused by user-service, which also revokes its
   // session (and announces it: the revocation list learns it through `session.revoked`).
-  router.post('/refresh', validateBody(refreshBody), async (req, res) => {
-    const { refresh_token: refreshToken } = req.body as z.infer<typeof refreshBody>;
-    const { user, session } = await users.sessions.refresh(refreshToken);
-    sendTokens(res, 200, presentSession({ user, accessToken: session?.accessToken, session }));
-  });
+  router.post(
+    '/refresh',
+    operation({
+      tag: 'auth',
+      summary: 'Exchange a refresh token for new tokens',
+      description: 'Refresh tokens are single use: a reused one is refused and its whole session revoked.',
+      body: refreshBody,
+      responses: { 200: { description: 'New access and refresh tokens', data: signedInSchema } },
+    }),
+    validateBody(refreshBody),
+    async (req, res) => {
+      const { refresh_token: refreshToken } = req.body as z.infer<typeof refreshBody>;
+      const { user, session } = await users.sessions.refresh(refreshToken);
+      sendTokens(res, 200, presentSession({ user, accessToken: session?.accessToken, session }));
+    },
+  );
 
-  router.post('/logout', requireAuth(), requireSession(), noBody(), async (_req, res) => {
-    const { sessionId } = res.locals.principal as Principal & { sessionId: string };
-    const { revokedSessionIds } = await users.sessions.logout(sessionId);
-    // Marked even when user-service had already ended it (a retried logout): this token stops now.
-    await revocations.revoke(unique([sessionId, ...revokedSessionIds]));
-    sendData(res, 200, { revoked_session_ids: revokedSessionIds });
-  });
+  router.post(
+    '/logout',
+    operation({
+      tag: 'auth',
+      summary: 'Sign out of this session',
+      description: 'The access token stops at once. Takes no body (or `{}`).',
+      sessionOnly: true,
+      responses: { 200: { description: 'The sessions ended', data: revokedSessionsSchema } },
+      errors: ['VALIDATION_FAILED'],
+    }),
+    requireAuth(),
+    requireSession(),
+    noBody(),
+    async (_req, res) => {
+      const { sessionId } = res.locals.principal as Principal & { sessionId: string };
+      const { revokedSessionIds } = await users.sessions.logout(sessionId);
+      // Marked even when user-service had already ended it (a retried logout): this token stops now.
+      await revocations.revoke(unique([sessionId, ...revokedSessionIds]));
+      sendData(res, 200, { revoked_session_ids: revokedSessionIds });
+    },
+  );
 
-  router.post('/logout-all', requireAuth(), requireSession(), noBody(), async (_req, res) => {
-    const { sessionId } = res.locals.principal as Principal & { sessionId: string };
-    const { revokedSessionIds } = await users.sessions.logoutAll();
-    await revocations.revoke(unique([sessionId, ...revokedSessionIds]));
-    sendData(res, 200, { revoked_session_ids: revokedSessionIds });
-  });
+  router.post(
+    '/logout-all',
+    operation({
+      tag: 'auth',
+      summary: 'Sign out of every session of the account',
+      description: 'Takes no body (or `{}`).',
+      sessionOnly: true,
+      responses: { 200: { description: 'The sessions ended', data: revokedSessionsSchema } },
+      errors: ['VALIDATION_FAILED'],
+    }),
+    requireAuth(),
+    requireSession(),
+    noBody(),
+    async (_req, res) => {
+      const { sessionId } = res.locals.principal as Principal & { sessionId: string };
+      const { revokedSessionIds } = await users.sessions.logoutAll();
+      await revocations.revoke(unique([sessionId, ...revokedSessionIds]));
+      sendData(res, 200, { revoked_session_ids: revokedSessionIds });
+    },
+  );
 
   return router;
 }

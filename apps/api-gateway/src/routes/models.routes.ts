@@ -6,6 +6,8 @@ import type { AiGatewayClient } from '../clients/ai-gateway.client.js';
 import { sendData } from '../http/envelope.js';
 import { validateQuery } from '../http/validate-query.js';
 import { presentModel } from './presenters.js';
+import { operation } from '../openapi/operation.js';
+import { modelSchema } from '../openapi/schemas.js';
 
 const noQuery = z.object({}).strict();
 
@@ -16,10 +18,23 @@ const noQuery = z.object({}).strict();
 export function modelRoutes(ai: AiGatewayClient, requireAuth: RequireAuth): Router {
   const router = Router();
 
-  router.get('/', requireAuth(SCOPES.explain), validateQuery(noQuery), async (_req, res) => {
-    const { models } = await ai.models.list();
-    sendData(res, 200, { models: (models ?? []).map(presentModel) });
-  });
+  router.get(
+    '/',
+    operation({
+      tag: 'models',
+      summary: 'The models you may name',
+      query: noQuery,
+      responses: {
+        200: { description: 'Aliases and versions', data: z.object({ models: z.array(modelSchema) }) },
+      },
+    }),
+    requireAuth(SCOPES.explain),
+    validateQuery(noQuery),
+    async (_req, res) => {
+      const { models } = await ai.models.list();
+      sendData(res, 200, { models: (models ?? []).map(presentModel) });
+    },
+  );
 
   return router;
 }

@@ -1,9 +1,12 @@
 import type { CookieOptions, Request, RequestHandler } from 'express';
 import { Router } from 'express';
+import { z } from 'zod';
 import { AppError } from '@te/platform';
 import type { UserServiceClient } from '../clients/user-service.client.js';
 import { sendData } from '../http/envelope.js';
 import { presentSession } from './presenters.js';
+import { operation } from '../openapi/operation.js';
+import { signedInSchema } from '../openapi/schemas.js';
 
 // Provider ids as user-service accepts them (src/oidc/oidc-config.ts): short lower-case tokens.
 const PROVIDER_ID = /^[a-z][a-z0-9-]{0,31}$/;
@@ -26,35 +29,76 @@ const ATTEMPT_TTL_MS = 600_000;
 export function oidcRoutes(users: UserServiceClient): Router {
   const router = Router();
 
-  router.get('/providers', async (_req, res) => {
-    const { providers } = await users.oidc.listProviders();
-    sendData(res, 200, { providers: (providers ?? []).map((id) => ({ id })) });
-  });
+  router.get(
+    '/providers',
+    operation({
+      tag: 'auth',
+      summary: 'The OpenID Providers you may sign in with',
+      responses: {
+        200: {
+          description: 'Configured providers',
+          data: z.object({ providers: z.array(z.object({ id: z.string() })) }),
+        },
+      },
+    }),
+    async (_req, res) => {
+      const { providers } = await users.oidc.listProviders();
+      sendData(res, 200, { providers: (providers ?? []).map((id) => ({ id })) });
+    },
+  );
 
-  router.get('/:provider/start', validProvider(), async (req, res) => {
-    const provider = String(req.params.provider);
-    const { authorizationUrl, browserBinding } = await users.oidc.startLogin(provider);
-    res.cookie(BINDING_COOKIE, browserBinding, { ...cookieOptions(req, provider), maxAge: ATTEMPT_TTL_MS });
-    // A redirect, not an envelope: the browser must go to the provider (and nothing may cache it).
-    res.redirect(302, authorizationUrl);
-  });
+  router.get(
+    '/:provider/start',
+    operation({
+      tag: 'auth',
+      summary: 'Start signing in with an OpenID Provider (browser)',
+      description:
+        'Redirects the browser to the provider (code flow with PKCE, state and nonce) and sets a short-lived binding cookie.',
+      params: { provider: z.string().regex(PROVIDER_ID).describe('A configured provider id') },
+      responses: {
+        302: { description: 'To the provider', headers: { Location: 'The provider’s authorization URL' } },
+      },
+      errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+    }),
+    validProvider(),
+    async (req, res) => {
+      const provider = String(req.params.provider);
+      const { authorizationUrl, browserBinding } = await users.oidc.startLogin(provider);
+      res.cookie(BINDING_COOKIE, browserBinding, { ...cookieOptions(req, provider), maxAge: ATTEMPT_TTL_MS });
+      // A redirect, not an envelope: the browser must go to the provider (and nothing may cache it).
+      res.redirect(302, authorizationUrl);
+    },
+  );
 
-  router.get('/:provider/callback', validProvider(), async (req, res) => {
-    const provider = String(req.params.provider);
-    if (req.originalUrl.length > MAX_CALLBACK_URL_LENGTH) {
-      throw new AppError('VALIDATION_FAILED', 'The callback is too long', {
-        fields: [{ field: 'query', message: `must be at most ${MAX_CALLBACK_URL_LENGTH} characters` }],
-      });
-    }
-    const browserBinding = readCookie(req, BINDING_COOKIE) ?? '';
-    // Single use whatever the outcome (the attempt is spent in user-service too).
-    res.clearCookie(BINDING_COOKIE, cookieOptions(req, provider));
-    // Only the query matters to user-service; it sends its configured redirect URI to the provider.
-    const callbackUrl = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`;
-    const { user, session } = await users.oidc.completeLogin({ provider, callbackUrl, browserBinding });
-    res.setHeader('Pragma', 'no-cache'); // tokens: no-store (set for all of /api) and no-cache, RFC 6749 §5.1
-    sendData(res, 200, presentSession({ user, accessToken: session?.accessToken, session }));
-  });
+  router.get(
+    '/:provider/callback',
+    operation({
+      tag: 'auth',
+      summary: 'Where the provider sends the browser back',
+      description:
+        'Needs the binding cookie set by /start. 403 when the provider has not verified the email.',
+      params: { provider: z.string().regex(PROVIDER_ID).describe('A configured provider id') },
+      responses: { 200: { description: 'Signed in', data: signedInSchema } },
+      errors: ['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'],
+    }),
+    validProvider(),
+    async (req, res) => {
+      const provider = String(req.params.provider);
+      if (req.originalUrl.length > MAX_CALLBACK_URL_LENGTH) {
+        throw new AppError('VALIDATION_FAILED', 'The callback is too long', {
+          fields: [{ field: 'query', message: `must be at most ${MAX_CALLBACK_URL_LENGTH} characters` }],
+        });
+      }
+      const browserBinding = readCookie(req, BINDING_COOKIE) ?? '';
+      // Single use whatever the outcome (the attempt is spent in user-service too).
+      res.clearCookie(BINDING_COOKIE, cookieOptions(req, provider));
+      // Only the query matters to user-service; it sends its configured redirect URI to the provider.
+      const callbackUrl = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl}`;
+      const { user, session } = await users.oidc.completeLogin({ provider, callbackUrl, browserBinding });
+      res.setHeader('Pragma', 'no-cache'); // tokens: no-store (set for all of /api) and no-cache, RFC 6749 §5.1
+      sendData(res, 200, presentSession({ user, accessToken: session?.accessToken, session }));
+    },
+  );
 
   return router;
 }

@@ -232,3 +232,196 @@ export function presentModel(model: ModelMessage) {
     retires_at: model.retiresAt || null,
   };
 }
+
+export interface ModelVersionMessage {
+  name?: string;
+  model?: string;
+  version?: string;
+  providerId?: string;
+  providerModel?: string;
+  parametersJson?: string;
+  capabilities?: ModelMessage['capabilities'];
+  inputPricePerMillion?: string;
+  outputPricePerMillion?: string;
+  deprecatedAt?: string;
+  retiresAt?: string;
+  createdAt?: string;
+  status?: string;
+  providerConfigured?: boolean;
+}
+
+/**
+ * A model version as administrators see it: prices per million tokens as exact decimal strings
+ * ("0.150000"), `parameters` as the JSON object sent to the provider, dates RFC 3339 (null when not
+ * planned), `status` "active", "deprecated" or "retired" now.
+ */
+export function presentModelVersion(version: ModelVersionMessage | null | undefined) {
+  return {
+    name: version?.name ?? '',
+    model: version?.model ?? '',
+    version: version?.version ?? '',
+    provider_id: version?.providerId ?? '',
+    provider_model: version?.providerModel ?? '',
+    parameters: parsePreferences(version?.parametersJson),
+    capabilities: presentModel({ capabilities: version?.capabilities }).capabilities,
+    input_price_per_million: version?.inputPricePerMillion ?? '',
+    output_price_per_million: version?.outputPricePerMillion ?? '',
+    deprecated_at: version?.deprecatedAt || null,
+    retires_at: version?.retiresAt || null,
+    created_at: version?.createdAt ?? '',
+    status: version?.status ?? '',
+    provider_configured: version?.providerConfigured ?? false,
+  };
+}
+
+export interface ModelAliasMessage {
+  name?: string;
+  targets?: { version?: string; weight?: number }[];
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** An alias and the versions it sends traffic to, largest weight first (weights 0–10000, 0 = drained). */
+export function presentModelAlias(alias: ModelAliasMessage | null | undefined) {
+  return {
+    name: alias?.name ?? '',
+    targets: (alias?.targets ?? []).map((target) => ({
+      version: target.version ?? '',
+      weight: target.weight ?? 0,
+    })),
+    created_at: alias?.createdAt ?? '',
+    updated_at: alias?.updatedAt ?? '',
+  };
+}
+
+export interface WebhookEndpointMessage {
+  id?: string;
+  url?: string;
+  description?: string;
+  eventTypes?: string[];
+  enabled?: boolean;
+  disabledReason?: string;
+  disabledAt?: string;
+  previousSecretExpiresAt?: string;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** An outbound webhook endpoint; never its secret (shown once, by the route that made it). */
+export function presentWebhookEndpoint(endpoint: WebhookEndpointMessage | null | undefined) {
+  return {
+    id: endpoint?.id ?? '',
+    url: endpoint?.url ?? '',
+    description: endpoint?.description ?? '',
+    event_types: endpoint?.eventTypes ?? [],
+    enabled: endpoint?.enabled ?? false,
+    disabled_reason: endpoint?.disabledReason || null,
+    disabled_at: endpoint?.disabledAt || null,
+    previous_secret_expires_at: endpoint?.previousSecretExpiresAt || null,
+    created_at: endpoint?.createdAt ?? '',
+    updated_at: endpoint?.updatedAt ?? '',
+  };
+}
+
+export interface WebhookDeliveryMessage {
+  id?: string;
+  endpointId?: string;
+  messageId?: string;
+  eventId?: string;
+  eventType?: string;
+  payloadJson?: string;
+  status?: string;
+  nextAttemptAt?: string;
+  createdAt?: string;
+  attempts?: {
+    id?: string;
+    sequence?: number;
+    attempt?: number;
+    attemptedAt?: string;
+    responseStatus?: number;
+    latencyMs?: number;
+    responseExcerpt?: string;
+    errorClass?: string;
+    errorMessage?: string;
+    succeeded?: boolean;
+  }[];
+}
+
+/** One message to one endpoint with its attempts (newest first); `payload` is the body sent. */
+export function presentWebhookDelivery(delivery: WebhookDeliveryMessage | null | undefined) {
+  return {
+    id: delivery?.id ?? '',
+    endpoint_id: delivery?.endpointId ?? '',
+    message_id: delivery?.messageId ?? '',
+    event_id: delivery?.eventId || null,
+    event_type: delivery?.eventType ?? '',
+    payload: parseJson(delivery?.payloadJson),
+    status: delivery?.status ?? '',
+    next_attempt_at: delivery?.nextAttemptAt || null,
+    created_at: delivery?.createdAt ?? '',
+    attempts: (delivery?.attempts ?? []).map((attempt) => ({
+      id: attempt.id ?? '',
+      sequence: attempt.sequence ?? 0,
+      attempt: attempt.attempt ?? 0,
+      attempted_at: attempt.attemptedAt ?? '',
+      succeeded: attempt.succeeded ?? false,
+      response_status: attempt.responseStatus || null,
+      latency_ms: attempt.latencyMs ?? 0,
+      response_excerpt: attempt.responseExcerpt ?? '',
+      error_class: attempt.errorClass || null,
+      error_message: attempt.errorMessage || null,
+    })),
+  };
+}
+
+export interface ConnectorMessage {
+  id?: string;
+  kind?: string;
+  name?: string;
+  eventTypes?: string[];
+  enabled?: boolean;
+  settings?: { url?: string; authHeader?: string } | null;
+  hasCredential?: boolean;
+  credentialHint?: string;
+  disabledReason?: string;
+  disabledAt?: string;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+/** A connector: its settings and a hint of its credential (last 4 characters), never the credential. */
+export function presentConnector(connector: ConnectorMessage | null | undefined) {
+  const http = connector?.kind === 'http';
+  return {
+    id: connector?.id ?? '',
+    kind: connector?.kind ?? '',
+    name: connector?.name ?? '',
+    event_types: connector?.eventTypes ?? [],
+    enabled: connector?.enabled ?? false,
+    settings: http
+      ? { url: connector?.settings?.url ?? '', auth_header: connector?.settings?.authHeader || null }
+      : {},
+    has_credential: connector?.hasCredential ?? false,
+    credential_hint: connector?.credentialHint || null,
+    disabled_reason: connector?.disabledReason || null,
+    disabled_at: connector?.disabledAt || null,
+    created_at: connector?.createdAt ?? '',
+    updated_at: connector?.updatedAt ?? '',
+  };
+}
+
+/** One event to one connector with its attempts (the webhook delivery log's shape). */
+export function presentConnectorDelivery(
+  delivery: (Omit<WebhookDeliveryMessage, 'endpointId'> & { connectorId?: string }) | null | undefined,
+) {
+  const { endpoint_id: _endpointId, ...presented } = presentWebhookDelivery(delivery);
+  return { ...presented, connector_id: delivery?.connectorId ?? '' };
+}
+
+function parseJson(json: string | undefined): unknown {
+  try {
+    return JSON.parse(json || 'null') as unknown;
+  } catch {
+    return null;
+  }
+}

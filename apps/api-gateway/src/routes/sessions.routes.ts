@@ -4,9 +4,18 @@ import { AppError, SCOPES } from '@te/platform';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { ContextServiceClient } from '../clients/context-service.client.js';
 import { sendData } from '../http/envelope.js';
+import { openEventStream, writeEvent } from '../http/server-sent-events.js';
 import { validateBody } from '../http/validate.js';
 import { validateQuery, validatedQuery } from '../http/validate-query.js';
 import { presentConversationMessage, presentConversationSession } from './presenters.js';
+import { operation } from '../openapi/operation.js';
+import {
+  conversationMessageSchema,
+  conversationSessionSchema,
+  eventStream,
+  nextPageToken,
+  uuidPath,
+} from '../openapi/schemas.js';
 
 // Types and sizes only: context-service applies the rules (title ≤ 200 characters, settings a JSON
 // object ≤ 16 KiB, content 1–32,000 characters, attachments of this session) and names every bad
@@ -52,83 +61,206 @@ export function sessionRoutes(contexts: ContextServiceClient, requireAuth: Requi
   const router = Router();
   const auth = requireAuth(SCOPES.explain);
 
-  router.post('/', auth, validateBody(sessionBody), async (req, res) => {
-    const input = req.body as z.infer<typeof sessionBody>;
-    const { session } = await contexts.sessions.create({
-      ...(input.title !== undefined && { title: input.title }),
-      ...(input.settings !== undefined && { settingsJson: JSON.stringify(input.settings) }),
-    });
-    sendData(res, 201, { session: presentConversationSession(session) });
-  });
+  router.post(
+    '/',
+    operation({
+      tag: 'conversations',
+      summary: 'Start a session',
+      body: sessionBody,
+      responses: {
+        201: { description: 'The new session', data: z.object({ session: conversationSessionSchema }) },
+      },
+    }),
+    auth,
+    validateBody(sessionBody),
+    async (req, res) => {
+      const input = req.body as z.infer<typeof sessionBody>;
+      const { session } = await contexts.sessions.create({
+        ...(input.title !== undefined && { title: input.title }),
+        ...(input.settings !== undefined && { settingsJson: JSON.stringify(input.settings) }),
+      });
+      sendData(res, 201, { session: presentConversationSession(session) });
+    },
+  );
 
-  router.get('/', auth, validateQuery(pageQuery), async (_req, res) => {
-    const query = validatedQuery(res, pageQuery);
-    const page = await contexts.sessions.list({
-      pageSize: query.page_size ?? 0,
-      pageToken: query.page_token ?? '',
-    });
-    sendData(res, 200, {
-      sessions: (page.sessions ?? []).map(presentConversationSession),
-      next_page_token: page.nextPageToken || null,
-    });
-  });
+  router.get(
+    '/',
+    operation({
+      tag: 'conversations',
+      summary: 'List your sessions, newest first',
+      query: pageQuery,
+      responses: {
+        200: {
+          description: 'One page of sessions',
+          data: z.object({ sessions: z.array(conversationSessionSchema), next_page_token: nextPageToken }),
+        },
+      },
+    }),
+    auth,
+    validateQuery(pageQuery),
+    async (_req, res) => {
+      const query = validatedQuery(res, pageQuery);
+      const page = await contexts.sessions.list({
+        pageSize: query.page_size ?? 0,
+        pageToken: query.page_token ?? '',
+      });
+      sendData(res, 200, {
+        sessions: (page.sessions ?? []).map(presentConversationSession),
+        next_page_token: page.nextPageToken || null,
+      });
+    },
+  );
 
-  router.get('/:id', auth, async (req, res) => {
-    const { session } = await contexts.sessions.get(sessionId(req));
-    sendData(res, 200, { session: presentConversationSession(session) });
-  });
+  router.get(
+    '/:id',
+    operation({
+      tag: 'conversations',
+      summary: 'Read a session',
+      params: { id: uuidPath },
+      responses: {
+        200: { description: 'The session', data: z.object({ session: conversationSessionSchema }) },
+      },
+      errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+    }),
+    auth,
+    async (req, res) => {
+      const { session } = await contexts.sessions.get(sessionId(req));
+      sendData(res, 200, { session: presentConversationSession(session) });
+    },
+  );
 
   // PATCH semantics (RFC 5789): only the members present change; `settings` replaces the stored object.
-  router.patch('/:id', auth, validateBody(sessionBody), async (req, res) => {
-    const input = req.body as z.infer<typeof sessionBody>;
-    const { session } = await contexts.sessions.update({
-      id: sessionId(req),
-      ...(input.title !== undefined && { title: input.title }),
-      ...(input.settings !== undefined && { settingsJson: JSON.stringify(input.settings) }),
-    });
-    sendData(res, 200, { session: presentConversationSession(session) });
-  });
+  router.patch(
+    '/:id',
+    operation({
+      tag: 'conversations',
+      summary: 'Rename a session or replace its settings',
+      params: { id: uuidPath },
+      body: sessionBody,
+      responses: {
+        200: { description: 'The updated session', data: z.object({ session: conversationSessionSchema }) },
+      },
+      errors: ['NOT_FOUND'],
+    }),
+    auth,
+    validateBody(sessionBody),
+    async (req, res) => {
+      const input = req.body as z.infer<typeof sessionBody>;
+      const { session } = await contexts.sessions.update({
+        id: sessionId(req),
+        ...(input.title !== undefined && { title: input.title }),
+        ...(input.settings !== undefined && { settingsJson: JSON.stringify(input.settings) }),
+      });
+      sendData(res, 200, { session: presentConversationSession(session) });
+    },
+  );
 
-  router.delete('/:id', auth, async (req, res) => {
-    await contexts.sessions.delete(sessionId(req));
-    res.status(204).end();
-  });
+  router.delete(
+    '/:id',
+    operation({
+      tag: 'conversations',
+      summary: 'Delete a session with its messages',
+      params: { id: uuidPath },
+      responses: { 204: { description: 'Deleted' } },
+      errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+    }),
+    auth,
+    async (req, res) => {
+      await contexts.sessions.delete(sessionId(req));
+      res.status(204).end();
+    },
+  );
 
   // sync: 201 with the user's message and the assistant's reply. async: 202 with the user's message
   // and the pending reply (its id is the job id); Location names the messages list where the reply
   // turns "completed" or "failed". stream: 200 text/event-stream (see streamReply below).
-  router.post('/:id/messages', auth, validateBody(messageBody), async (req, res) => {
-    const input = req.body as z.infer<typeof messageBody>;
-    const id = sessionId(req);
-    const request = {
-      sessionId: id,
-      content: input.content,
-      attachmentIds: input.attachment_ids ?? [],
-      model: input.model ?? '',
-      mode: input.mode ?? 'sync',
-    };
-    if (request.mode === 'stream') return streamReply(res, contexts, request);
-    const { message, reply } = await contexts.messages.post(request);
-    const body = { message: presentConversationMessage(message), reply: presentConversationMessage(reply) };
-    if (reply?.status === 'pending') {
-      res.location(`/api/v1/sessions/${id}/messages`);
-      return sendData(res, 202, { ...body, reply_id: reply.id });
-    }
-    sendData(res, 201, body);
-  });
+  router.post(
+    '/:id/messages',
+    operation({
+      tag: 'conversations',
+      summary: 'Ask a question in a session',
+      description:
+        '`mode` `sync` (default): 201 with the message and the reply. `async`: 202 with the pending reply ' +
+        '(`Location` names the messages list). `stream`: 200 `text/event-stream` — `event: message` (the ' +
+        'stored user message), `event: delta` (`{ text }`) as the model writes, `event: reply` (the stored ' +
+        'reply), or `event: error` (`{ code, message, fields? }`) and the end. Refusals before the first ' +
+        'event are ordinary envelope answers.',
+      params: { id: uuidPath },
+      body: messageBody,
+      responses: {
+        200: {
+          description: '`mode: "stream"`: Server-Sent Events',
+          content: { 'text/event-stream': eventStream },
+        },
+        201: {
+          description: 'The message and its reply (`mode: "sync"`)',
+          data: z.object({ message: conversationMessageSchema, reply: conversationMessageSchema }),
+        },
+        202: {
+          description: 'The message and the pending reply (`mode: "async"`)',
+          headers: { Location: 'The messages list, where the reply turns "completed" or "failed"' },
+          data: z.object({
+            message: conversationMessageSchema,
+            reply: conversationMessageSchema,
+            reply_id: z.string(),
+          }),
+        },
+      },
+      errors: ['NOT_FOUND', 'PRECONDITION_FAILED'],
+    }),
+    auth,
+    validateBody(messageBody),
+    async (req, res) => {
+      const input = req.body as z.infer<typeof messageBody>;
+      const id = sessionId(req);
+      const request = {
+        sessionId: id,
+        content: input.content,
+        attachmentIds: input.attachment_ids ?? [],
+        model: input.model ?? '',
+        mode: input.mode ?? 'sync',
+      };
+      if (request.mode === 'stream') return streamReply(res, contexts, request);
+      const { message, reply } = await contexts.messages.post(request);
+      const body = { message: presentConversationMessage(message), reply: presentConversationMessage(reply) };
+      if (reply?.status === 'pending') {
+        res.location(`/api/v1/sessions/${id}/messages`);
+        return sendData(res, 202, { ...body, reply_id: reply.id });
+      }
+      sendData(res, 201, body);
+    },
+  );
 
-  router.get('/:id/messages', auth, validateQuery(pageQuery), async (req, res) => {
-    const query = validatedQuery(res, pageQuery);
-    const page = await contexts.messages.list({
-      sessionId: sessionId(req),
-      pageSize: query.page_size ?? 0,
-      pageToken: query.page_token ?? '',
-    });
-    sendData(res, 200, {
-      messages: (page.messages ?? []).map(presentConversationMessage),
-      next_page_token: page.nextPageToken || null,
-    });
-  });
+  router.get(
+    '/:id/messages',
+    operation({
+      tag: 'conversations',
+      summary: 'List the messages of a session, oldest first',
+      params: { id: uuidPath },
+      query: pageQuery,
+      responses: {
+        200: {
+          description: 'One page of messages',
+          data: z.object({ messages: z.array(conversationMessageSchema), next_page_token: nextPageToken }),
+        },
+      },
+      errors: ['NOT_FOUND'],
+    }),
+    auth,
+    validateQuery(pageQuery),
+    async (req, res) => {
+      const query = validatedQuery(res, pageQuery);
+      const page = await contexts.messages.list({
+        sessionId: sessionId(req),
+        pageSize: query.page_size ?? 0,
+        pageToken: query.page_token ?? '',
+      });
+      sendData(res, 200, {
+        messages: (page.messages ?? []).map(presentConversationMessage),
+        next_page_token: page.nextPageToken || null,
+      });
+    },
+  );
 
   return router;
 }
@@ -159,10 +291,7 @@ async function streamReply(res: Response, contexts: ContextServiceClient, reques
   res.on('close', () => gone.abort());
   const events = contexts.messages.postStream(request, gone.signal)[Symbol.asyncIterator]();
   let next = await events.next(); // throws to the error handler: nothing has been sent yet
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('X-Accel-Buffering', 'no');
+  openEventStream(res);
   try {
     for (; !next.done; next = await events.next()) {
       const event = next.value;
@@ -186,16 +315,7 @@ async function streamReply(res: Response, contexts: ContextServiceClient, reques
 }
 
 /** One SSE event; resolves once the socket took it (or the client is gone). */
-async function sendEvent(res: Response, event: string, data: unknown): Promise<void> {
+function sendEvent(res: Response, event: string, data: unknown): Promise<void> {
   // JSON.stringify escapes line breaks, so the data is one `data:` line.
-  if (res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) return;
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
+  return writeEvent(res, event, JSON.stringify(data));
 }

@@ -9,6 +9,14 @@ import { JWT_AUDIENCE, JWT_ISSUER } from './user-service.process.js';
 
 export const ALLOWED_ORIGIN = 'https://app.gateway-tests.te.local';
 
+/** Edge rate limits no ordinary test reaches (decision 0023-gateway-edge). */
+export const GENEROUS_RATE_LIMITS: Record<string, string> = Object.fromEntries(
+  ['AUTH', 'UPLOAD', 'INFERENCE', 'DEFAULT', 'IP'].flatMap((name) => [
+    [`RATE_LIMIT_${name}_PER_MINUTE`, '100000'],
+    [`RATE_LIMIT_${name}_BURST`, '10000'],
+  ]),
+);
+
 export interface RunningGateway {
   app: GatewayApp;
   /** http://127.0.0.1:<public port> */
@@ -50,6 +58,9 @@ export async function startGateway(
     AMQP_URL: amqp.url,
     AMQP_EXCHANGE: amqp.exchange,
     AMQP_QUEUE_PREFIX: queuePrefix,
+    // Every test file sends all its traffic from 127.0.0.1: the edge limits stay out of the way unless a
+    // test (rate-limits.test.ts) sets its own.
+    ...GENEROUS_RATE_LIMITS,
     ...overrides,
   });
   const app = createGatewayApp(config, { logger: logs.logger });
