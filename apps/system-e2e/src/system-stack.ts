@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,9 +38,17 @@ export const BACKENDS = [
   {
     name: 'integration-service',
     database: 'te_integration',
-    queues: ['integration-service.platform-events'],
+    queues: ['integration-service.platform-events', 'integration-service.event-stream'],
   },
 ] as const;
+
+/** Edge rate limits no test here reaches (api-gateway, decision 0023-gateway-edge). */
+const GENEROUS_RATE_LIMITS: Record<string, string> = Object.fromEntries(
+  ['AUTH', 'UPLOAD', 'INFERENCE', 'DEFAULT', 'IP'].flatMap((name) => [
+    [`RATE_LIMIT_${name}_PER_MINUTE`, '100000'],
+    [`RATE_LIMIT_${name}_BURST`, '10000'],
+  ]),
+);
 
 /** The gateway's own queue: session.revoked for its revocation list. */
 const GATEWAY_QUEUES = ['api-gateway.session-revocations'];
@@ -125,7 +134,13 @@ export class SystemStack {
           STORAGE_FS_ROOT: this.storageRoot(),
         }),
       ),
-      this.startBackend('integration-service'),
+      this.startBackend('integration-service', {
+        // Deliveries to the tests' webhook receivers on loopback (never allowed in production), retried
+        // at once and polled often, so a delivery is seen within a second.
+        WEBHOOK_ALLOWED_DESTINATIONS: '127.0.0.0/8',
+        WEBHOOK_SECRET_ENCRYPTION_KEY: randomBytes(32).toString('base64url'),
+        WEBHOOK_POLL_INTERVAL_MS: '100',
+      }),
     ]);
     await this.startGateway();
   }
@@ -149,6 +164,7 @@ export class SystemStack {
     const userService = `127.0.0.1:${this.service('user-service').grpcPort}`;
     const contextService = `127.0.0.1:${this.service('context-service').grpcPort}`;
     const aiGateway = `127.0.0.1:${this.service('ai-gateway-service').grpcPort}`;
+    const integrationService = `127.0.0.1:${this.service('integration-service').grpcPort}`;
     await this.launch('api-gateway', ([httpPort, opsPort]) => ({
       ports: { httpPort, opsPort },
       env: {
@@ -158,6 +174,10 @@ export class SystemStack {
         USER_SERVICE_ADDR: userService,
         CONTEXT_SERVICE_ADDR: contextService,
         AI_GATEWAY_SERVICE_ADDR: aiGateway,
+        INTEGRATION_SERVICE_ADDR: integrationService,
+        // Every test signs users up from 127.0.0.1 within seconds: far above the production auth
+        // limit per IP, which test/rate-limits.test.ts of api-gateway proves on its own.
+        ...GENEROUS_RATE_LIMITS,
       },
     }));
   }

@@ -302,7 +302,7 @@ describe('Operations endpoints of every process', () => {
     },
   );
 
-  it('When the gateway runs, then its ops /readyz is 200 with user-service, context-service, signing-keys, redis and rabbitmq (not critical) ok, and the public /readyz gives no details', async () => {
+  it('When the gateway runs, then its ops /readyz is 200 with user-service, context-service, ai-gateway-service, integration-service, signing-keys, redis and rabbitmq (not critical) ok, and the public /readyz gives no details', async () => {
     const ops = await fetch(stack.opsUrl('api-gateway', '/readyz'));
     expect(ops.status).toBe(200);
     expect(await ops.json()).toEqual({
@@ -311,6 +311,7 @@ describe('Operations endpoints of every process', () => {
         'user-service': expect.objectContaining({ ok: true }),
         'context-service': expect.objectContaining({ ok: true, critical: false }),
         'ai-gateway-service': expect.objectContaining({ ok: true, critical: false }),
+        'integration-service': expect.objectContaining({ ok: true, critical: false }),
         'signing-keys': expect.objectContaining({ ok: true }),
         redis: expect.objectContaining({ ok: true }),
         rabbitmq: expect.objectContaining({ ok: true, critical: false }),
