@@ -1,12 +1,12 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { AppError, type Principal } from '@te/platform';
+import type { Principal } from '@te/platform';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import { requireSession } from '../auth/require-session.js';
 import type { SessionRevocations } from '../auth/session-revocations.js';
 import type { UserServiceClient } from '../clients/user-service.client.js';
 import { sendData } from '../http/envelope.js';
-import { validateBody } from '../http/validate.js';
+import { validateBody, unicodeText, noBody } from '../http/validate.js';
 import { presentSession } from './presenters.js';
 import { operation } from '../openapi/operation.js';
 import { revokedSessionsSchema, signedInSchema } from '../openapi/schemas.js';
@@ -14,11 +14,7 @@ import { revokedSessionsSchema, signedInSchema } from '../openapi/schemas.js';
 // Types and sizes only: the email rules and password policy live in user-service, which reports every
 // offending field at once as the same 400 (so a client never fixes one field per round trip).
 // Lone UTF-16 surrogates would silently become U+FFFD on the way to user-service.
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((value) => value.isWellFormed(), { message: 'must be valid Unicode text' });
+const text = unicodeText;
 
 const registerBody = z.object({ email: text(320), password: text(1024), name: text(400) }).strict();
 
@@ -146,21 +142,6 @@ export function authRoutes(deps: AuthRouteDeps): Router {
 function sendTokens(res: Response, status: number, body: ReturnType<typeof presentSession>): void {
   res.setHeader('Pragma', 'no-cache');
   sendData(res, status, body);
-}
-
-// These actions take no input; a body with members is a client bug (or an attempt to name a session).
-function noBody(): RequestHandler {
-  return (req, _res, next) => {
-    const body: unknown = req.body;
-    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-    if (body === undefined || (isObject && Object.keys(body).length === 0)) return next();
-    const keys = isObject ? Object.keys(body) : [];
-    throw new AppError('VALIDATION_FAILED', 'This request takes no body', {
-      fields: keys.length
-        ? keys.map((field) => ({ field, message: 'is not allowed' }))
-        : [{ field: '(body)', message: 'must be empty' }],
-    });
-  };
 }
 
 function unique(ids: string[]): string[] {

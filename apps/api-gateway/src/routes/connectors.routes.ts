@@ -1,10 +1,10 @@
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError, SCOPES } from '@te/platform';
+import { SCOPES } from '@te/platform';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { IntegrationServiceClient } from '../clients/integration-service.client.js';
 import { sendData } from '../http/envelope.js';
-import { validateBody } from '../http/validate.js';
+import { validateBody, unicodeText, noBody } from '../http/validate.js';
 import { validateQuery, validatedQuery } from '../http/validate-query.js';
 import { operation } from '../openapi/operation.js';
 import { connectorDeliverySchema, connectorSchema, nextPageToken, uuidPath } from '../openapi/schemas.js';
@@ -13,11 +13,7 @@ import { presentConnector, presentConnectorDelivery } from './presenters.js';
 // Types and sizes only; integration-service applies the rules (kind, a Slack incoming-webhook URL, an
 // https url to a public destination, a header name it does not set itself, known event types or "*",
 // the per-user cap) and names every bad field. `.strict()`: a body cannot set what the server owns.
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((value) => value.isWellFormed(), { message: 'must be valid Unicode text' });
+const text = unicodeText;
 
 const settings = z.object({ url: text(4096).optional(), auth_header: text(200).optional() }).strict();
 const createBody = z
@@ -237,19 +233,4 @@ export function connectorRoutes(integrations: IntegrationServiceClient, requireA
 
 function param(req: Request, name: string): string {
   return String(req.params[name]);
-}
-
-// Actions that take no input: no body, or an empty JSON object. Members are named and refused.
-function noBody(): RequestHandler {
-  return (req, _res, next) => {
-    const body: unknown = req.body;
-    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-    if (body === undefined || (isObject && Object.keys(body).length === 0)) return next();
-    const keys = isObject ? Object.keys(body) : [];
-    throw new AppError('VALIDATION_FAILED', 'This request takes no body', {
-      fields: keys.length
-        ? keys.map((field) => ({ field, message: 'is not allowed' }))
-        : [{ field: '(body)', message: 'must be empty' }],
-    });
-  };
 }

@@ -5,7 +5,7 @@ import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { ContextServiceClient } from '../clients/context-service.client.js';
 import { sendData } from '../http/envelope.js';
 import { openEventStream, writeEvent } from '../http/server-sent-events.js';
-import { validateBody } from '../http/validate.js';
+import { validateBody, unicodeText } from '../http/validate.js';
 import { validateQuery, validatedQuery } from '../http/validate-query.js';
 import { presentConversationMessage, presentConversationSession } from './presenters.js';
 import { operation } from '../openapi/operation.js';
@@ -20,11 +20,7 @@ import {
 // Types and sizes only: context-service applies the rules (title ≤ 200 characters, settings a JSON
 // object ≤ 16 KiB, content 1–32,000 characters, attachments of this session) and names every bad
 // field. `.strict()`: a body cannot set what the server owns (id, user_id, role, status, created_at…).
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((value) => value.isWellFormed(), { message: 'must be valid Unicode text' });
+const text = unicodeText;
 // z.custom keeps the object as sent (a record schema would rebuild it and lose a "__proto__" key).
 const settings = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
