@@ -221,7 +221,10 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
     },
     async stop() {
       await closeInOrder(logger, [
-        ['http server (drain in-flight requests)', () => closeHttpServer(server)],
+        [
+          'http server (drain in-flight requests)',
+          () => closeHttpServer(server, Math.floor(config.SHUTDOWN_GRACE_MS / 2)),
+        ],
         ['signing key refresh', async () => jwks.stop()],
         ['event bus (drain in-flight handlers)', () => bus.close()],
         [
@@ -287,12 +290,22 @@ function circuitBreaker(service: string, config: GatewayConfig, logger: Logger):
   );
 }
 
-// close() stops accepting and resolves once in-flight requests end; idle keep-alive sockets are
-// closed at once so they do not hold the process open.
-function closeHttpServer(server: http.Server): Promise<void> {
+// close() stops accepting and resolves once every connection has ended. In-flight requests finish;
+// a keep-alive connection is closed as soon as it is idle — at once, and again as each in-flight
+// response completes (swept every 100 ms), so it never holds shutdown for the keep-alive timeout.
+// Connections still open after `forceAfterMs` (a request that never ends, a client that connected and
+// sent nothing) are cut, so the rest of the shutdown runs within the grace period.
+function closeHttpServer(server: http.Server, forceAfterMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!server.listening) return resolve();
-    server.close((error) => (error ? reject(error) : resolve()));
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const force = setTimeout(() => server.closeAllConnections(), forceAfterMs);
+    server.close((error) => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      if (error) reject(error);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -59,9 +59,20 @@ describe('routing', () => {
     expect(body.metadata.request_id).toBe(headers.get('x-request-id'));
   });
 
-  test('When a known path is called with the wrong method, then 404 in the envelope', async () => {
-    const { status, body } = await call(gateway.baseUrl, 'DELETE', '/api/v1/auth/register');
+  test('When a known path is called with the wrong method, then 405 in the envelope with the methods it allows', async () => {
+    const register = await call(gateway.baseUrl, 'DELETE', '/api/v1/auth/register');
+    expect(register.status).toBe(405);
+    expect(register.headers.get('allow')).toBe('POST');
+    expect(register.body).toMatchObject({ success: false, error: { code: 'METHOD_NOT_ALLOWED' } });
 
+    // A path with a parameter, in another case (Express matches case-insensitively), GET → HEAD too.
+    const session = await call(gateway.baseUrl, 'PUT', `/API/v1/sessions/${randomUUID()}`);
+    expect(session.status).toBe(405);
+    expect(session.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH');
+  });
+
+  test('When a path is unknown whatever the method, then 404 (not 405)', async () => {
+    const { status, body } = await call(gateway.baseUrl, 'DELETE', `/api/v1/sessions/${randomUUID()}/nope`);
     expect(status).toBe(404);
     expect(body.error?.code).toBe('NOT_FOUND');
   });

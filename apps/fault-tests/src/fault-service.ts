@@ -16,6 +16,8 @@ export const SERVICES = {
     databaseName: 'te_integration',
     queues: ['integration-service.platform-events', 'integration-service.event-stream'],
   },
+  /** No database (an empty name creates none); its HTTP_PORT is the public API, /readyz included. */
+  'api-gateway': { databaseName: '', queues: ['api-gateway.session-revocations'] },
 } as const;
 
 export type FaultServiceName = keyof typeof SERVICES;
@@ -40,14 +42,61 @@ export class FaultService extends ServiceProcess {
     super(options, testEnv, grpcPort, httpPort);
   }
 
-  static async create(name: FaultServiceName, env: Record<string, string> = {}): Promise<FaultService> {
+  /**
+   * `databaseAdminUrl`: create and migrate the service's database on another server (a PostgreSQL of
+   * the test's own that it will stop) instead of the machine's; clean-up drops it there.
+   */
+  static async create(
+    name: FaultServiceName,
+    env: Record<string, string> = {},
+    { databaseAdminUrl, label }: { databaseAdminUrl?: string; label?: string } = {},
+  ): Promise<FaultService> {
     const options: ServiceProcessOptions = {
       name,
       ...SERVICES[name],
       queues: [...SERVICES[name].queues],
       env: { LOG_LEVEL: 'debug', SHUTDOWN_GRACE_MS: '10000', ...env },
     };
-    return new FaultService(name, options, ...(await ServiceProcess.allocate(options)));
+    // createTestDatabase reads TEST_DATABASE_ADMIN_URL when it runs (each test file has its own copy
+    // of process.env under Jest); set only for this allocation.
+    const previous = process.env['TEST_DATABASE_ADMIN_URL'];
+    if (databaseAdminUrl) process.env['TEST_DATABASE_ADMIN_URL'] = databaseAdminUrl;
+    try {
+      const service = new FaultService(name, options, ...(await ServiceProcess.allocate(options)));
+      service.label = label ?? name;
+      return service;
+    } finally {
+      if (databaseAdminUrl) {
+        if (previous === undefined) delete process.env['TEST_DATABASE_ADMIN_URL'];
+        else process.env['TEST_DATABASE_ADMIN_URL'] = previous;
+      }
+    }
+  }
+
+  private paused = false;
+  /** Names its log files (two replicas of one service need two names). */
+  private label?: string;
+
+  /** SIGSTOP: the process holds its sockets but answers nothing (a hung or overloaded upstream). */
+  pause(): void {
+    this.service.process.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  /** SIGCONT after pause(). */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.running()?.process.kill('SIGCONT');
+  }
+
+  /** The running process, or undefined. */
+  running(): SpawnedService | undefined {
+    try {
+      return this.service;
+    } catch {
+      return undefined;
+    }
   }
 
   /** kill -9 of the running process: no shutdown hook runs. Resolves once it has exited. */
@@ -74,7 +123,7 @@ export class FaultService extends ServiceProcess {
     await mkdir(LOG_DIR, { recursive: true });
     await Promise.all(
       this.processes.map((spawned, i) =>
-        writeFile(path.join(LOG_DIR, `${file}-${this.name}-${i + 1}.log`), spawned.output()),
+        writeFile(path.join(LOG_DIR, `${file}-${this.label ?? this.name}-${i + 1}.log`), spawned.output()),
       ),
     );
   }

@@ -1,3 +1,4 @@
+import { AppError } from '@te/platform';
 /**
  * Prisma error codes we branch on (https://www.prisma.io/docs/orm/reference/error-reference).
  * Checked structurally so this library does not depend on any one service's generated client.
@@ -29,4 +30,49 @@ export function isRecordNotFound(error: unknown): boolean {
 
 function hasCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+// Prisma's codes for a database it cannot reach or use right now (connection refused or lost, server
+// closed the connection, pool timeout); with driver adapters the pg error shows through as well.
+const UNAVAILABLE_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+const PG_CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+]);
+
+/** True when the error says the database is unreachable or not accepting work (not a bad query). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || PG_CONNECTION_CODES.has(code)))
+      return true;
+    if (
+      typeof message === 'string' &&
+      /Can't reach database server|Connection terminated|terminating connection|ECONNREFUSED|Timed out fetching a new connection/.test(
+        message,
+      )
+    )
+      return true;
+    current = cause;
+  }
+  return false;
+}
+
+/**
+ * For gRPC servers' classifyError: an unreachable database is UNAVAILABLE (503 at the gateway, retried
+ * by callers), not an internal failure; anything else is left to the default (INTERNAL).
+ */
+export function classifyDatabaseError(error: unknown): AppError | undefined {
+  if (error instanceof AppError || !isDatabaseUnavailable(error)) return undefined;
+  return new AppError('UNAVAILABLE', 'The service cannot reach its database', {
+    cause: error,
+    details: { reason: 'database_unavailable' },
+  });
 }

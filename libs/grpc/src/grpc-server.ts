@@ -6,7 +6,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import type { Health, Logger, Metrics } from '@te/platform';
+import type { AppError, Health, Logger, Metrics } from '@te/platform';
 import { GrpcHealthReporter } from './health.js';
 import { SERVER_OPTIONS } from './keepalive.js';
 import { parseMethodPath } from './method-path.js';
@@ -31,6 +31,11 @@ export interface GrpcServerOptions {
   serverOptions?: ServerOptions;
   /** How often grpc.health.v1 re-evaluates readiness for Watch streams (default 5000). */
   healthRefreshIntervalMs?: number;
+  /**
+   * Turns failures no handler mapped into their AppError, e.g. the database being unreachable into
+   * UNAVAILABLE (ServiceHost passes @te/database's); anything it returns undefined for stays INTERNAL.
+   */
+  classifyError?: (error: unknown) => AppError | undefined;
 }
 
 export interface GrpcServer {
@@ -49,7 +54,7 @@ export interface GrpcServer {
 }
 
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
-  const { logger, metrics } = options;
+  const { logger, metrics, classifyError } = options;
   const server = new Server({ ...SERVER_OPTIONS, ...options.serverOptions });
   const health = new GrpcHealthReporter({
     health: options.health,
@@ -83,12 +88,17 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
           implementation[key] = wrapServerStreaming(handler as ServerStreamingHandler<unknown, unknown>, {
             logger,
             metrics,
+            classifyError,
           });
         } else {
           if (kind === 'AsyncGeneratorFunction') {
             throw new Error(`${method.path}: a unary RPC takes an async function, not an async generator`);
           }
-          implementation[key] = wrapUnary(handler as UnaryHandler<unknown, unknown>, { logger, metrics });
+          implementation[key] = wrapUnary(handler as UnaryHandler<unknown, unknown>, {
+            logger,
+            metrics,
+            classifyError,
+          });
         }
         services.add(parseMethodPath(method.path).service);
       }

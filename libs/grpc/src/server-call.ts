@@ -19,6 +19,8 @@ import { parseMethodPath, type MethodName } from './method-path.js';
 export interface ServerCallDeps {
   logger: Logger;
   metrics: Metrics;
+  /** Recognises failures of shared infrastructure (e.g. the database unreachable) as their AppError. */
+  classifyError?: (error: unknown) => AppError | undefined;
 }
 
 /** What every kind of server call (unary, server streaming) exposes to the shared wrapper. */
@@ -119,7 +121,7 @@ export async function runServerCall<T>(
               });
             }
             return failed(
-              thrown,
+              deps.classifyError?.(thrown) ?? thrown,
               span,
               name,
               code === undefined ? deps.logger : undefined,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { databaseReadinessCheck } from '@te/database';
+import { classifyDatabaseError, databaseReadinessCheck } from '@te/database';
 import {
   OutboxRelay,
   purgeProcessed,
@@ -107,6 +107,8 @@ export class ServiceHost {
       metrics,
       health: this.health,
       serverOptions: options.grpcServerOptions,
+      // The database down is UNAVAILABLE (503 at the gateway, fail fast), not an internal error.
+      classifyError: classifyDatabaseError,
     });
     this.ops = createOpsServer({
       port: config.HTTP_PORT,

@@ -2,9 +2,47 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, type Logger } from '@te/platform';
 import { sendError } from './envelope.js';
 
-/** Any route not matched: a 404 in the envelope like every other answer. */
-export function notFound(): RequestHandler {
-  return (req, res) => sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`));
+/**
+ * Any request no route matched, in the envelope like every other answer: 405 METHOD_NOT_ALLOWED with
+ * `Allow` when `routes` serve the path with other methods (RFC 9110 §15.5.6), 404 NOT_FOUND otherwise.
+ */
+export function notFound(
+  routes: () => readonly { method: string; path: string }[] = () => [],
+): RequestHandler {
+  let table: { method: string; pattern: RegExp }[] | undefined;
+  return (req, res) => {
+    // Built on the first miss, when every route has been registered.
+    table ??= routes().map((route) => ({ method: route.method, pattern: pathPattern(route.path) }));
+    const allowed = new Set(
+      table.filter((entry) => entry.pattern.test(req.path)).map((entry) => entry.method),
+    );
+    if (allowed.size === 0) {
+      sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`));
+      return;
+    }
+    if (allowed.has('GET')) allowed.add('HEAD'); // Express answers HEAD with the GET route
+    const methods = [...allowed].sort();
+    res.setHeader('Allow', methods.join(', '));
+    sendError(
+      res,
+      new AppError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}`, {
+        details: { allowed_methods: methods },
+      }),
+    );
+  };
+}
+
+/** An Express route path (`/api/v1/sessions/:id`, `/docs/*file`) as a regular expression, case-insensitive as Express matches. */
+function pathPattern(path: string): RegExp {
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (segment.startsWith(':')) return '[^/]+';
+      if (segment.startsWith('*')) return '.*';
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return new RegExp(`^${source}/?$`, 'i');
 }
 
 /**

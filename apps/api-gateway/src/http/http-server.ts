@@ -11,6 +11,7 @@ import type { IntegrationServiceClient } from '../clients/integration-service.cl
 import type { UserServiceClient } from '../clients/user-service.client.js';
 import { apiReferenceRoutes, openApiRoutes } from '../openapi/docs.routes.js';
 import { recordScopes } from '../openapi/operation.js';
+import { registeredRoutes } from '../openapi/route-walk.js';
 import { accountSecurityRoutes } from '../routes/account-security.routes.js';
 import { adminRoutes } from '../routes/admin.routes.js';
 import { apiKeyRoutes } from '../routes/api-keys.routes.js';
@@ -148,7 +149,8 @@ export function createHttpApp(deps: HttpAppDeps): Express {
   app.use('/api/v1', recordRouteBase(), openApiRoutes(deps.logger));
   app.use('/docs', recordRouteBase(), apiReferenceRoutes());
 
-  app.use(notFound());
+  // Unknown paths 404; a known path with another method 405 with Allow (from the same route walk as the API document).
+  app.use(notFound(() => registeredRoutes(app)));
   app.use(errorHandler(deps.logger));
   return app;
 }
