@@ -32,7 +32,9 @@ interface OutboxRow {
 const CLAIM = `SELECT id::text AS id, envelope, attempts FROM outbox_events
   WHERE published_at IS NULL AND next_attempt_at <= now()
   ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`;
-const MARK_PUBLISHED = 'UPDATE outbox_events SET published_at = clock_timestamp() WHERE id = $1::uuid';
+// One statement for the whole batch's published rows (not one round trip per row).
+const MARK_PUBLISHED = `UPDATE outbox_events SET published_at = clock_timestamp()
+  WHERE id = ANY($1::text[]::uuid[])`;
 // Published, but no queue is bound to its type: nobody subscribes (yet). Kept as published, with why.
 const MARK_UNROUTED = `UPDATE outbox_events SET published_at = clock_timestamp(), last_error = $2
   WHERE id = $1::uuid`;
@@ -96,11 +98,10 @@ export class OutboxRelay {
         const results = await Promise.allSettled(
           rows.map(async (row) => this.options.bus.publish(envelopeOf(row))),
         );
-        let published = 0;
+        const published: string[] = [];
         for (const [i, result] of results.entries()) {
           if (result.status === 'fulfilled') {
-            await tx.$executeRawUnsafe(MARK_PUBLISHED, rows[i].id);
-            published += 1;
+            published.push(rows[i].id);
           } else if (isUnroutable(result.reason)) {
             await tx.$executeRawUnsafe(
               MARK_UNROUTED,
@@ -112,8 +113,10 @@ export class OutboxRelay {
             await this.markFailed(tx, rows[i], result.reason);
           }
         }
-        if (rows.length > 0) logger.debug('outbox batch relayed', { claimed: rows.length, published });
-        return { claimed: rows.length, published };
+        if (published.length > 0) await tx.$executeRawUnsafe(MARK_PUBLISHED, published);
+        if (rows.length > 0)
+          logger.debug('outbox batch relayed', { claimed: rows.length, published: published.length });
+        return { claimed: rows.length, published: published.length };
       },
       { timeout: this.options.transactionTimeoutMs ?? 30_000, maxWait: 10_000 },
     );

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import type { Principal } from '@te/platform';
@@ -50,7 +51,10 @@ export function createJwtStrategy(
     jsonWebTokenOptions: { clockTolerance: settings.clockToleranceSeconds },
     secretOrKeyProvider: (_req, rawToken, done) => {
       keyFor(jwks, String(rawToken)).then(
-        (key) => (key ? done(null, key) : done(new Error('no acceptable key for this token'))),
+        // The cached KeyObject itself: jsonwebtoken 9 verifies with a KeyObject as is (no PEM export and
+        // re-parse per request); @types/passport-jwt only narrows the callback to string | Buffer.
+        (key) =>
+          key ? done(null, key as unknown as string) : done(new Error('no acceptable key for this token')),
         (error: unknown) => done(error),
       );
     },
@@ -65,7 +69,7 @@ export function createJwtStrategy(
   });
 }
 
-async function keyFor(jwks: JwksCache, rawToken: string): Promise<string | undefined> {
+async function keyFor(jwks: JwksCache, rawToken: string): Promise<KeyObject | undefined> {
   const decoded = jwt.decode(rawToken, { complete: true });
   if (!decoded || typeof decoded.payload === 'string') return undefined;
   const header = decoded.header as jwt.JwtHeader & Record<string, unknown>;
@@ -75,7 +79,7 @@ async function keyFor(jwks: JwksCache, rawToken: string): Promise<string | undef
   if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 128) return undefined;
   const found = await jwks.getKey(header.kid);
   if (!found || found.alg !== header.alg) return undefined;
-  return found.key.export({ type: 'spki', format: 'pem' }).toString();
+  return found.key;
 }
 
 function principalFrom(claims: AccessTokenClaims): Principal | undefined {
