@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError, type Logger } from '@te/platform';
+import { AppError, type ErrorCode, type Logger } from '@te/platform';
 import { sendError } from './envelope.js';
 
 /**
@@ -16,11 +16,12 @@ export function notFound(
     const allowed = new Set(
       table.filter((entry) => entry.pattern.test(req.path)).map((entry) => entry.method),
     );
-    if (allowed.size === 0) {
+    if (allowed.has('GET')) allowed.add('HEAD'); // Express answers HEAD with the GET route
+    // No route for the path, or one for this very method that passed it on (a file it does not serve).
+    if (allowed.size === 0 || allowed.has(req.method)) {
       sendError(res, new AppError('NOT_FOUND', `No route for ${req.method} ${req.path}`));
       return;
     }
-    if (allowed.has('GET')) allowed.add('HEAD'); // Express answers HEAD with the GET route
     const methods = [...allowed].sort();
     res.setHeader('Allow', methods.join(', '));
     sendError(
@@ -52,7 +53,7 @@ function pathPattern(path: string): RegExp {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    const appError = fromBodyParser(error) ?? AppError.from(error);
+    const appError = fromBodyParser(error) ?? fromClientError(error) ?? AppError.from(error);
     if (appError.isInternal) {
       logger.error('request failed', { err: error, code: appError.code });
     } else if (appError.httpStatus >= 500) {
@@ -82,7 +83,30 @@ function fromBodyParser(error: unknown): AppError | undefined {
       return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Request body encoding is not supported');
     case 'request.aborted':
       return new AppError('BAD_REQUEST', 'Request was aborted');
+    case 'encoding.invalid': // json-body.ts
+      return new AppError('BAD_REQUEST', 'Request body is not valid UTF-8');
     default:
       return undefined;
   }
+}
+
+/**
+ * Other errors Express's stack marks as the client's (a 4xx `status`), e.g. the router's 400 for a path
+ * parameter that is not valid percent-encoded UTF-8 (`%FF`, `%E0%A4%A`). Their messages may quote the
+ * input, so the answer says what is wrong in its own words.
+ */
+export function fromClientError(error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof AppError) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499) return undefined;
+  if (error instanceof URIError)
+    return new AppError('BAD_REQUEST', 'The request path is not valid percent-encoded UTF-8');
+  const byStatus: Record<number, ErrorCode> = {
+    404: 'NOT_FOUND',
+    405: 'METHOD_NOT_ALLOWED',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+  };
+  return new AppError(byStatus[code] ?? 'BAD_REQUEST', 'The request is malformed');
 }
