@@ -1,5 +1,5 @@
 import { AppError } from '@te/platform';
-import { classifyDatabaseError, isDatabaseUnavailable } from './prisma-errors.js';
+import { classifyDatabaseError, isDatabaseUnavailable, isUnstorableText } from './prisma-errors.js';
 
 // Shapes as Prisma 7 with the pg driver adapter reports them (PrismaClientKnownRequestError: code, message).
 const unreachable = Object.assign(new Error("Can't reach database server at `127.0.0.1:5599`"), {
@@ -35,5 +35,26 @@ describe('classifyDatabaseError', () => {
     ['nothing', undefined],
   ])('When the error is %s, then it is left alone', (_name, error) => {
     expect(classifyDatabaseError(error)).toBeUndefined();
+  });
+});
+
+describe('classifyDatabaseError for text PostgreSQL cannot store', () => {
+  it('When a query carried a NUL character (22021 under the driver adapter, as Prisma 7 reports it), then VALIDATION_FAILED', () => {
+    const nul = Object.assign(new Error('Invalid `db.user.findFirst()` invocation'), {
+      code: 'P2039',
+      meta: {
+        driverAdapterError: {
+          name: 'DriverAdapterError',
+          cause: {
+            kind: 'postgres',
+            code: '22021',
+            message: 'invalid byte sequence for encoding "UTF8": 0x00',
+          },
+        },
+      },
+    });
+    expect(isUnstorableText(nul)).toBe(true);
+    expect(classifyDatabaseError(nul)?.code).toBe('VALIDATION_FAILED');
+    expect(classifyDatabaseError(nul)?.message).not.toContain('findFirst');
   });
 });

@@ -65,12 +65,32 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+// PostgreSQL refuses text it cannot store: NUL (0x00) in a UTF-8 string, or an untranslatable character.
+const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
+
+/** True when PostgreSQL refused a value of the request because of a character it cannot store. */
+export function isUnstorableText(error: unknown): boolean {
+  const meta = (error as { meta?: { driverAdapterError?: { cause?: { code?: unknown } } } } | null)?.meta;
+  const codes = [(error as { code?: unknown } | null)?.code, meta?.driverAdapterError?.cause?.code];
+  return codes.some((code) => typeof code === 'string' && UNSTORABLE_TEXT_CODES.has(code));
+}
+
 /**
- * For gRPC servers' classifyError: an unreachable database is UNAVAILABLE (503 at the gateway, retried
- * by callers), not an internal failure; anything else is left to the default (INTERNAL).
+ * For gRPC servers' classifyError: database failures that are not the service's bug. Unreachable →
+ * UNAVAILABLE (503 at the gateway, retried by callers); a request value PostgreSQL cannot store (a NUL
+ * character no validation caught) → VALIDATION_FAILED (400). Anything else stays INTERNAL.
  */
 export function classifyDatabaseError(error: unknown): AppError | undefined {
-  if (error instanceof AppError || !isDatabaseUnavailable(error)) return undefined;
+  if (error instanceof AppError) return undefined;
+  if (isUnstorableText(error))
+    return new AppError(
+      'VALIDATION_FAILED',
+      'The request contains a character that cannot be stored (such as NUL)',
+      {
+        cause: error,
+      },
+    );
+  if (!isDatabaseUnavailable(error)) return undefined;
   return new AppError('UNAVAILABLE', 'The service cannot reach its database', {
     cause: error,
     details: { reason: 'database_unavailable' },

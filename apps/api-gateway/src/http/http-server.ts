@@ -30,6 +30,7 @@ import { userRoutes } from '../routes/users.routes.js';
 import { webhookRoutes } from '../routes/webhooks.routes.js';
 import { wellKnownRoutes } from '../routes/well-known.routes.js';
 import { errorHandler, notFound } from './error-handler.middleware.js';
+import { jsonBody } from './json-body.js';
 import { observability, recordRouteBase } from './observability.middleware.js';
 import { requestContext } from './request-context.middleware.js';
 
@@ -105,7 +106,7 @@ export function createHttpApp(deps: HttpAppDeps): Express {
     recordRouteBase(),
     inboundWebhookRoutes(deps.integrations, deps.inboundWebhookMaxBytes),
   );
-  app.use(express.json({ limit: deps.jsonBodyLimit, strict: true }));
+  app.use(jsonBody(deps.jsonBodyLimit)); // strict JSON, well-formed UTF-8, no __proto__ members
   // API answers are per-user: no shared cache may keep them (RFC 6749 §5.1 requires it for tokens).
   app.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { AppError, type ErrorCode, type Logger } from '@te/platform';
+import { fromClientError } from './error-handler.middleware.js';
 
 /**
  * Errors of the OpenAI-compatible API (/v1, decision 0017) in OpenAI's shape,
@@ -118,7 +119,7 @@ export function openAiNotFound(): RequestHandler {
 export function openAiErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    const appError = fromBodyParser(error) ?? AppError.from(error);
+    const appError = fromBodyParser(error) ?? fromClientError(error) ?? AppError.from(error);
     logFailure(logger, error, appError);
     sendOpenAiError(res, appError);
   };
@@ -150,6 +151,10 @@ function fromBodyParser(error: unknown): AppError | undefined {
       return new OpenAiApiError('UNSUPPORTED_MEDIA_TYPE', 'The request body encoding is not supported.');
     case 'request.aborted':
       return new OpenAiApiError('BAD_REQUEST', 'The request was aborted.');
+    case 'encoding.invalid': // json-body.ts
+      return new OpenAiApiError('BAD_REQUEST', 'The request body is not valid UTF-8.', {
+        openAiCode: 'invalid_json',
+      });
     default:
       return undefined;
   }

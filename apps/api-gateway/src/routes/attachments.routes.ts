@@ -205,6 +205,10 @@ function readSingleFile(req: Request, res: Response, maxBytes: number): Promise<
       fail(validation('The form must carry exactly one file, named "file"', 'file', message));
 
     parser.on('file', (name, stream, info) => {
+      // A body cut off inside a part destroys its stream with an error: unheard, it would crash the process.
+      stream.on('error', () =>
+        fail(new AppError('BAD_REQUEST', 'The multipart/form-data body is malformed')),
+      );
       if (name !== 'file') {
         stream.resume();
         return fail(

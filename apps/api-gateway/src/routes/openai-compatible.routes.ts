@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { AppError, SCOPES, type Logger } from '@te/platform';
 import type { RequireAuth } from '../auth/require-auth.middleware.js';
 import type { AiGatewayClient } from '../clients/ai-gateway.client.js';
@@ -11,6 +11,7 @@ import {
   OpenAiApiError,
   toOpenAiError,
 } from '../http/openai-errors.js';
+import { jsonBody } from '../http/json-body.js';
 import { openEventStream, writeData } from '../http/server-sent-events.js';
 import { parseChatRequest, type ChatRequest } from '../openai/chat-request.js';
 import {
@@ -127,7 +128,7 @@ export function openAiCompatibleRoutes(deps: OpenAiRouteDeps): Router {
       ],
     }),
     auth,
-    express.json({ limit: CHAT_BODY_LIMIT, strict: true }),
+    ...jsonBody(CHAT_BODY_LIMIT),
     async (req, res) => {
       if (!req.is('application/json'))
         throw new OpenAiApiError(
