@@ -11,6 +11,7 @@ import {
   type Outcome,
 } from './attempt-delivery.js';
 import type { SecretCipher } from './secret-cipher.js';
+import { nextHealth } from './target-health.js';
 
 /** A connector's outcome: the webhook one, plus "disable the connector" (its API said it is gone). */
 interface ConnectorOutcome extends Outcome {
@@ -210,19 +211,15 @@ async function updateHealth(
   );
   if (!current) return undefined;
   const connectors = new ConnectorRepository(tx);
-  if (outcome.succeeded) {
-    if (current.failing_since) await connectors.update(connectorId, { failingSince: null });
-    return undefined;
-  }
-  if (!current.enabled) return undefined;
-  const failingSince = current.failing_since ?? sentAt;
-  const reason =
-    outcome.disableReason ??
-    (finishedAt.getTime() - failingSince.getTime() >= disableAfterMs ? 'failing' : undefined);
-  if (!reason) {
-    if (!current.failing_since) await connectors.update(connectorId, { failingSince });
-    return undefined;
-  }
+  const change = nextHealth(
+    { enabled: current.enabled, failingSince: current.failing_since },
+    { succeeded: outcome.succeeded, disableReason: outcome.disableReason, sentAt, finishedAt },
+    disableAfterMs,
+  );
+  if (change.kind === 'recovered') await connectors.update(connectorId, { failingSince: null });
+  if (change.kind === 'failing') await connectors.update(connectorId, { failingSince: change.failingSince });
+  if (change.kind !== 'disable') return undefined;
+  const { reason, failingSince } = change;
   await connectors.update(connectorId, {
     enabled: false,
     disabledReason: reason,

@@ -12,6 +12,7 @@ import type { OutboundHttpSender, OutboundResult } from '../outbound/index.js';
 import { webhookHeaders } from '../webhooks/standard-webhooks.js';
 import { nextAttemptDelay, type RetryPolicy } from './retry-policy.js';
 import type { SecretCipher } from './secret-cipher.js';
+import { nextHealth } from './target-health.js';
 
 /** The delivery log keeps this much of a response body. */
 export const MAX_EXCERPT_BYTES = 1024;
@@ -166,21 +167,16 @@ async function updateHealth(
   );
   if (!current) return undefined;
   const endpoints = new WebhookEndpointRepository(tx);
-  if (outcome.succeeded) {
-    if (current.failing_since) await endpoints.update(endpointId, { failingSince: null });
-    return undefined;
-  }
-  if (!current.enabled) return undefined;
-  const failingSince = current.failing_since ?? sentAt;
-  const reason: EndpointDisabledReason | undefined = outcome.gone
-    ? 'gone'
-    : finishedAt.getTime() - failingSince.getTime() >= deps.disableAfterMs
-      ? 'failing'
-      : undefined;
-  if (!reason) {
-    if (!current.failing_since) await endpoints.update(endpointId, { failingSince });
-    return undefined;
-  }
+  const change = nextHealth(
+    { enabled: current.enabled, failingSince: current.failing_since },
+    { succeeded: outcome.succeeded, ...(outcome.gone && { disableReason: 'gone' }), sentAt, finishedAt },
+    deps.disableAfterMs,
+  );
+  if (change.kind === 'recovered') await endpoints.update(endpointId, { failingSince: null });
+  if (change.kind === 'failing') await endpoints.update(endpointId, { failingSince: change.failingSince });
+  if (change.kind !== 'disable') return undefined;
+  const reason = change.reason as EndpointDisabledReason;
+  const { failingSince } = change;
   await endpoints.update(endpointId, {
     enabled: false,
     disabledReason: reason,
