@@ -44,42 +44,48 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
   const metrics = createMetrics({ service: config.SERVICE_NAME });
   const health = new Health();
 
-  // One circuit breaker per upstream service: an open one answers 503 at once (decision 0023-gateway-edge).
-  const guard = <T extends object>(service: string, client: T): T =>
-    guardClient(client, circuitBreaker(service, config, logger), service);
-  const users = guard(
+  // The upstream services over gRPC. Each gets a circuit breaker (an open one answers 503 at once,
+  // decision 0023-gateway-edge) and a readiness check that is reported, not deciding: while one is
+  // down the gateway still answers, with 503 in the envelope on the routes that need it.
+  const upstreams: { name: string; close: () => void }[] = [];
+  const upstream = <T extends { close(): void }>(name: string, address: string, client: T): T => {
+    const healthCheck = grpcHealthCheck(address);
+    health.addReadinessCheck(name, healthCheck, { critical: false });
+    upstreams.push({
+      name,
+      close: () => {
+        client.close();
+        healthCheck.close();
+      },
+    });
+    return guardClient(client, circuitBreaker(name, config, logger), name);
+  };
+  const grpcOptions = { logger, metrics, deadlineMs: config.GRPC_DEADLINE_MS };
+  const users = upstream(
     'user-service',
-    createUserServiceClient(config.USER_SERVICE_ADDR, {
-      logger,
-      metrics,
-      deadlineMs: config.GRPC_DEADLINE_MS,
-    }),
+    config.USER_SERVICE_ADDR,
+    createUserServiceClient(config.USER_SERVICE_ADDR, grpcOptions),
   );
-  const contexts = guard(
+  const contexts = upstream(
     'context-service',
+    config.CONTEXT_SERVICE_ADDR,
     createContextServiceClient(config.CONTEXT_SERVICE_ADDR, {
-      logger,
-      metrics,
-      deadlineMs: config.GRPC_DEADLINE_MS,
+      ...grpcOptions,
       replyDeadlineMs: config.REPLY_DEADLINE_MS,
     }),
   );
-  const ai = guard(
+  const ai = upstream(
     'ai-gateway-service',
+    config.AI_GATEWAY_SERVICE_ADDR,
     createAiGatewayClient(config.AI_GATEWAY_SERVICE_ADDR, {
-      logger,
-      metrics,
-      deadlineMs: config.GRPC_DEADLINE_MS,
+      ...grpcOptions,
       inferDeadlineMs: config.REPLY_DEADLINE_MS, // /v1/chat/completions
     }),
   );
-  const integrations = guard(
+  const integrations = upstream(
     'integration-service',
-    createIntegrationServiceClient(config.INTEGRATION_SERVICE_ADDR, {
-      logger,
-      metrics,
-      deadlineMs: config.GRPC_DEADLINE_MS,
-    }),
+    config.INTEGRATION_SERVICE_ADDR,
+    createIntegrationServiceClient(config.INTEGRATION_SERVICE_ADDR, grpcOptions),
   );
   const redis = createRedis({
     url: config.REDIS_URL,
@@ -107,19 +113,6 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
       logger,
     }),
   ];
-  const userServiceHealth = grpcHealthCheck(config.USER_SERVICE_ADDR);
-  // Reported, not deciding: while user-service is down the gateway still answers (503 in the envelope).
-  health.addReadinessCheck('user-service', userServiceHealth, { critical: false });
-  // Reported, not deciding: without context-service only /api/v1/sessions answers 503.
-  const contextServiceHealth = grpcHealthCheck(config.CONTEXT_SERVICE_ADDR);
-  health.addReadinessCheck('context-service', contextServiceHealth, { critical: false });
-  // Reported, not deciding: without ai-gateway-service only /api/v1/models answers 503.
-  const aiGatewayHealth = grpcHealthCheck(config.AI_GATEWAY_SERVICE_ADDR);
-  health.addReadinessCheck('ai-gateway-service', aiGatewayHealth, { critical: false });
-  // Reported, not deciding: without integration-service only inbound webhooks answer 503 (senders retry).
-  const integrationServiceHealth = grpcHealthCheck(config.INTEGRATION_SERVICE_ADDR);
-  health.addReadinessCheck('integration-service', integrationServiceHealth, { critical: false });
-
   // Revoked sessions (logout, password change, refresh-token reuse, account deletion), shared by every
   // replica in Redis; fed by the routes that end sessions and by user-service's `session.revoked`.
   const revocations = new SessionRevocations(redis);
@@ -227,34 +220,10 @@ export function createGatewayApp(config: GatewayConfig, options: { logger?: Logg
         ],
         ['signing key refresh', async () => jwks.stop()],
         ['event bus (drain in-flight handlers)', () => bus.close()],
-        [
-          'user-service client',
-          async () => {
-            users.close();
-            userServiceHealth.close();
-          },
-        ],
-        [
-          'context-service client',
-          async () => {
-            contexts.close();
-            contextServiceHealth.close();
-          },
-        ],
-        [
-          'ai-gateway-service client',
-          async () => {
-            ai.close();
-            aiGatewayHealth.close();
-          },
-        ],
-        [
-          'integration-service client',
-          async () => {
-            integrations.close();
-            integrationServiceHealth.close();
-          },
-        ],
+        ...upstreams.map(({ name, close }): [string, () => Promise<void>] => [
+          `${name} client`,
+          async () => close(),
+        ]),
         ['redis', () => closeRedis(redis)],
         ['ops server', () => ops.stop()],
       ]);

@@ -109,14 +109,8 @@ export function createIntegrationServiceApp(
     const purged = await new WebhookDeliveryRepository(database.db).purgeFinished(before);
     host.logger.info('webhook delivery log purged', { deliveries: purged });
   });
-  // The dispatcher runs once the host has started, and stops after the consumers (before the database).
-  const startHost = host.start.bind(host);
-  host.start = async () => {
-    const ports = await startHost();
-    webhooks.start();
-    return ports;
-  };
-  host.onStop('webhook dispatcher (finish attempts in flight)', () => webhooks.stop());
+  // The dispatcher runs while the host does, and stops after the consumers (before the database).
+  host.runInBackground('webhook dispatcher (finish attempts in flight)', webhooks);
 
   // te.integration.v1.InboundWebhooks: signed deliveries from INBOUND_SOURCES → integration.inbound.received.
   host.grpc.addService(

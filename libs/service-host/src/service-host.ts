@@ -67,6 +67,7 @@ export class ServiceHost {
   private readonly subscriptions: SubscribeOptions<never>[] = [];
   private readonly declarations: QueueDeclaration[] = [];
   private readonly closers: [string, () => Promise<void> | void][] = [];
+  private readonly workers: { start(): void }[] = [];
   private readonly ops;
 
   constructor(private readonly options: ServiceHostOptions) {
@@ -141,6 +142,16 @@ export class ServiceHost {
     this.closers.push([name, close]);
   }
 
+  /**
+   * A loop of the service's own (a dispatcher, a poller) that runs from start() to stop(): started
+   * after the outbox relay and the scheduler, stopped in onStop's place (after the event bus, before
+   * the database).
+   */
+  runInBackground(name: string, worker: { start(): void; stop(): Promise<void> | void }): void {
+    this.workers.push(worker);
+    this.onStop(name, () => worker.stop());
+  }
+
   /** Connects, subscribes, then serves. Resolves with the bound ports (0 in config picks free ones). */
   async start(): Promise<{ grpcPort: number; opsPort: number }> {
     const { config } = this.options;
@@ -150,6 +161,7 @@ export class ServiceHost {
     for (const subscription of this.subscriptions) await this.bus.subscribe(subscription);
     this.relay.start();
     this.scheduler.start();
+    for (const worker of this.workers) worker.start();
     const grpcPort = await this.grpc.start(config.GRPC_PORT, config.HTTP_HOST);
     const opsPort = await this.ops.start();
     this.logger.info(`${config.SERVICE_NAME} started`, { grpc_port: grpcPort, ops_port: opsPort });

@@ -17,6 +17,7 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
   const received: EventEnvelope[] = [];
   let slowHandlerMs = 0;
   let ownResourceClosed = false;
+  let ownLoop: 'idle' | 'running' | 'stopped' = 'idle';
   let onHandlerStarted: (() => void) | undefined;
   let env: ServiceTestEnv;
   let host: ServiceHost;
@@ -65,6 +66,12 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
     });
     host.onStop('own resource', () => {
       ownResourceClosed = true;
+    });
+    host.runInBackground('own loop', {
+      start: () => (ownLoop = 'running'),
+      stop: () => {
+        ownLoop = 'stopped';
+      },
     });
     ports = await host.start();
   });
@@ -159,10 +166,12 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
     await publisher.close();
     await started; // the handler is now sleeping: stop() must wait for it
 
+    expect(ownLoop).toBe('running');
     await host.stop();
 
     expect(received.some((e) => e.id === event.id)).toBe(true);
     expect(ownResourceClosed).toBe(true);
+    expect(ownLoop).toBe('stopped');
     const closed = captured
       .lines()
       .filter((l) => l.message === 'closed')
@@ -173,6 +182,7 @@ describe('ServiceHost (real PostgreSQL, Redis and RabbitMQ)', () => {
       'outbox relay',
       'event bus (drain in-flight handlers)',
       'own resource',
+      'own loop',
       'database',
       'redis',
       'ops server',
