@@ -1,18 +1,10 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { SCOPES } from '@te/platform';
 import { waitFor } from '@te/testing';
-import {
-  call,
-  register,
-  startGateway,
-  type RunningGateway,
-  type Session,
-} from './support/gateway.harness.js';
-import { IntegrationServiceProcess } from './support/integration-service.process.js';
-import { UserServiceProcess } from './support/user-service.process.js';
+import { call, type RunningGateway, type Session } from './support/gateway.harness.js';
+import type { IntegrationServiceProcess } from './support/integration-service.process.js';
+import { startIntegrationsStack, type IntegrationsStack } from './support/integrations.harness.js';
 
 // /api/v1/connectors end to end: HTTP → the gateway (auth, scopes, validation) → the built
 // integration-service process over gRPC (real PostgreSQL, Redis, RabbitMQ) → a server on loopback
@@ -37,49 +29,34 @@ interface Delivery {
   attempts: { succeeded: boolean; response_status: number | null }[];
 }
 
-let userService: UserServiceProcess | undefined;
+let stack: IntegrationsStack;
 let integrationService: IntegrationServiceProcess | undefined;
 let gateway: RunningGateway;
-let slack: http.Server;
 const slackTexts: string[] = [];
 let alice: Session;
 let bob: Session;
 
 const bearer = (session: Session) => ({ authorization: `Bearer ${session.access_token}` });
-const slackBase = () => `http://127.0.0.1:${(slack.address() as AddressInfo).port}/services/`;
+const slackBase = () => `${stack.receiverUrl}/services/`;
 const slackHook = () => `${slackBase()}T0001/B0001/${randomUUID().replaceAll('-', '').slice(0, 24)}`;
 
 beforeAll(async () => {
-  slack = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
-    req.on('end', () => {
-      slackTexts.push((JSON.parse(body) as { text: string }).text);
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => slack.listen(0, '127.0.0.1', resolve));
-  userService = await UserServiceProcess.create();
-  integrationService = await IntegrationServiceProcess.create({
-    WEBHOOK_ALLOWED_DESTINATIONS: '127.0.0.0/8',
-    WEBHOOK_POLL_INTERVAL_MS: '100',
-    CONNECTOR_SLACK_WEBHOOK_PREFIXES: slackBase(),
-  });
-  await Promise.all([userService.start(), integrationService.start()]);
-  gateway = await startGateway(userService.address, {
-    INTEGRATION_SERVICE_ADDR: integrationService.address,
-    GRPC_DEADLINE_MS: '10000',
-  });
-  alice = (await register(gateway.baseUrl)).body.data!;
-  bob = (await register(gateway.baseUrl)).body.data!;
+  stack = await startIntegrationsStack(
+    (req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        slackTexts.push((JSON.parse(body) as { text: string }).text);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      });
+    },
+    (receiverUrl) => ({ CONNECTOR_SLACK_WEBHOOK_PREFIXES: `${receiverUrl}/services/` }),
+  );
+  ({ integrationService, gateway, alice, bob } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  await userService?.dispose();
-  await integrationService?.dispose();
-  slack?.closeAllConnections();
-  await new Promise((resolve) => slack?.close(resolve));
+  await stack?.stop();
 }, 60_000);
 
 function create(session: Session, body: Record<string, unknown>) {

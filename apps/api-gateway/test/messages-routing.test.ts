@@ -1,8 +1,11 @@
 import { AppError } from '@te/platform';
-import { waitFor, echo, startFakeAiGateway, textOf, type FakeAiGateway } from '@te/testing';
-import { ContextServiceProcess } from './support/context-service.process.js';
-import { call, register, startGateway, type RunningGateway } from './support/gateway.harness.js';
-import { UserServiceProcess } from './support/user-service.process.js';
+import { waitFor, echo, textOf, type FakeAiGateway } from '@te/testing';
+import {
+  call,
+  startMessagingStack,
+  type MessagingStack,
+  type RunningGateway,
+} from './support/gateway.harness.js';
 
 interface Message {
   id: string;
@@ -21,8 +24,7 @@ interface Posted {
 }
 
 // Gateway → real context-service process → a fake AI gateway (te.ai.v1 on loopback), over real HTTP.
-let userService: UserServiceProcess | undefined;
-let contextService: ContextServiceProcess | undefined;
+let stack: MessagingStack;
 let ai: FakeAiGateway;
 let gateway: RunningGateway;
 let token: string;
@@ -34,19 +36,12 @@ const api = <T>(method: string, path: string, json?: unknown) =>
   });
 
 beforeAll(async () => {
-  ai = await startFakeAiGateway();
-  userService = await UserServiceProcess.create();
-  contextService = await ContextServiceProcess.create({ AI_GATEWAY_SERVICE_ADDR: ai.address });
-  await Promise.all([userService.start(), contextService.start()]);
-  gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
-  token = (await register(gateway.baseUrl)).body.data!.access_token;
+  stack = await startMessagingStack();
+  ({ ai, gateway, token } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  await userService?.dispose();
-  await contextService?.dispose();
-  await ai?.stop();
+  await stack?.stop();
 }, 60_000);
 
 beforeEach(() => {

@@ -1,15 +1,16 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AppError } from '@te/platform';
-import { waitFor, echo, startFakeAiGateway, streamScript, type FakeAiGateway } from '@te/testing';
-import { ContextServiceProcess } from './support/context-service.process.js';
+import { waitFor, echo, streamScript, type FakeAiGateway } from '@te/testing';
+import type { ContextServiceProcess } from './support/context-service.process.js';
 import {
   call,
-  register,
   startGateway,
+  startMessagingStack,
   type Envelope,
+  type MessagingStack,
   type RunningGateway,
 } from './support/gateway.harness.js';
-import { UserServiceProcess } from './support/user-service.process.js';
+import type { UserServiceProcess } from './support/user-service.process.js';
 
 interface Message {
   id: string;
@@ -61,6 +62,7 @@ async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<Sse
 
 // Gateway → real context-service process → a fake AI gateway (te.ai.v1 with InferStream on loopback),
 // over real HTTP; the SSE stream is read with fetch as a browser's fetch-based client would.
+let stack: MessagingStack;
 let userService: UserServiceProcess | undefined;
 let contextService: ContextServiceProcess | undefined;
 let ai: FakeAiGateway;
@@ -68,19 +70,12 @@ let gateway: RunningGateway;
 let token: string;
 
 beforeAll(async () => {
-  ai = await startFakeAiGateway();
-  userService = await UserServiceProcess.create();
-  contextService = await ContextServiceProcess.create({ AI_GATEWAY_SERVICE_ADDR: ai.address });
-  await Promise.all([userService.start(), contextService.start()]);
-  gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
-  token = (await register(gateway.baseUrl)).body.data!.access_token;
+  stack = await startMessagingStack();
+  ({ ai, userService, contextService, gateway, token } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  await userService?.dispose();
-  await contextService?.dispose();
-  await ai?.stop();
+  await stack?.stop();
 }, 60_000);
 
 beforeEach(() => {

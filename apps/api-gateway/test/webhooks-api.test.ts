@@ -1,17 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { SCOPES } from '@te/platform';
 import { waitFor, openTestPool } from '@te/testing';
-import {
-  call,
-  register,
-  startGateway,
-  type RunningGateway,
-  type Session,
-} from './support/gateway.harness.js';
-import { IntegrationServiceProcess } from './support/integration-service.process.js';
-import { UserServiceProcess } from './support/user-service.process.js';
+import { call, register, type RunningGateway, type Session } from './support/gateway.harness.js';
+import type { IntegrationServiceProcess } from './support/integration-service.process.js';
+import { startIntegrationsStack, type IntegrationsStack } from './support/integrations.harness.js';
 
 // /api/v1/webhooks end to end: HTTP → the gateway (auth, scopes, validation) → the built
 // integration-service process over gRPC (real PostgreSQL, Redis, RabbitMQ) → a receiver on loopback.
@@ -34,45 +26,30 @@ interface Delivery {
   attempts: { succeeded: boolean; response_status: number | null; response_excerpt: string }[];
 }
 
-let userService: UserServiceProcess | undefined;
+let stack: IntegrationsStack;
 let integrationService: IntegrationServiceProcess | undefined;
 let gateway: RunningGateway;
-let receiver: http.Server;
 const receivedIds: string[] = [];
 let alice: Session;
 let bob: Session;
 
 const bearer = (session: Session) => ({ authorization: `Bearer ${session.access_token}` });
-const hookUrl = () => `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+const hookUrl = () => `${stack.receiverUrl}/hook`;
 
 beforeAll(async () => {
-  receiver = http.createServer((req, res) => {
-    receivedIds.push(String(req.headers['webhook-id']));
-    req.resume();
-    req.on('end', () => res.writeHead(204).end());
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  userService = await UserServiceProcess.create();
-  integrationService = await IntegrationServiceProcess.create({
-    WEBHOOK_ALLOWED_DESTINATIONS: '127.0.0.0/8',
-    WEBHOOK_POLL_INTERVAL_MS: '100',
-    WEBHOOK_MAX_ENDPOINTS_PER_USER: '5',
-  });
-  await Promise.all([userService.start(), integrationService.start()]);
-  gateway = await startGateway(userService.address, {
-    INTEGRATION_SERVICE_ADDR: integrationService.address,
-    GRPC_DEADLINE_MS: '10000',
-  });
-  alice = (await register(gateway.baseUrl)).body.data!;
-  bob = (await register(gateway.baseUrl)).body.data!;
+  stack = await startIntegrationsStack(
+    (req, res) => {
+      receivedIds.push(String(req.headers['webhook-id']));
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    },
+    () => ({ WEBHOOK_MAX_ENDPOINTS_PER_USER: '5' }),
+  );
+  ({ integrationService, gateway, alice, bob } = stack);
 }, 180_000);
 
 afterAll(async () => {
-  await gateway?.stop();
-  await userService?.dispose();
-  await integrationService?.dispose();
-  receiver?.closeAllConnections();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await stack?.stop();
 }, 60_000);
 
 async function create(session: Session, body: Record<string, unknown> = {}) {

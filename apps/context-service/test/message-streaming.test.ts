@@ -1,54 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { AppError } from '@te/platform';
-import {
-  waitFor,
-  type ServiceTestEnv,
-  echo,
-  startFakeAiGateway,
-  streamScript,
-  textOf,
-  type FakeAiGateway,
-} from '@te/testing';
+import { waitFor, echo, streamScript, textOf, type FakeAiGateway } from '@te/testing';
 import {
   callsAs,
-  createContextEnv,
   failure,
-  observeEvents,
-  startContextService,
+  startContextServiceWithAi,
+  type ContextServiceWithAi,
   type RunningContextService,
 } from './support/context.harness.js';
 
 // PostMessageStream with context-service in-process and a fake AI gateway serving te.ai.v1 (InferStream
 // included) over real gRPC on loopback; PostgreSQL, Redis and RabbitMQ are the machine's.
 describe('PostMessageStream: replies streamed from InferStream', () => {
-  let env: ServiceTestEnv;
+  let stack: ContextServiceWithAi;
   let ai: FakeAiGateway;
   let service: RunningContextService;
-  let root: string;
-  let events: Awaited<ReturnType<typeof observeEvents>>;
+  let events: ContextServiceWithAi['events'];
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'te-streaming-'));
-    ai = await startFakeAiGateway();
-    env = await createContextEnv();
-    service = await startContextService(env, {
-      STORAGE_FS_ROOT: root,
-      AI_GATEWAY_SERVICE_ADDR: ai.address,
-      MODEL_CATALOGUE_TTL_MS: '0',
-      OCR_WORKER_ENABLED: 'false',
-    });
-    events = await observeEvents(env, 'test-observer.streaming', ['context.message.created']);
+    stack = await startContextServiceWithAi('streaming', { OCR_WORKER_ENABLED: 'false' });
+    ({ ai, service, events } = stack);
   }, 60_000);
 
   afterAll(async () => {
-    await events?.close();
-    await service?.stop();
-    await ai?.stop();
-    await env?.cleanup();
-    await rm(root, { recursive: true, force: true });
+    await stack?.stop();
   }, 60_000);
 
   beforeEach(() => {

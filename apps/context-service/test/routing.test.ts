@@ -1,26 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type pg from 'pg';
 import { AppError } from '@te/platform';
-import {
-  waitFor,
-  type ServiceTestEnv,
-  echo,
-  startFakeAiGateway,
-  textOf,
-  type FakeAiGateway,
-} from '@te/testing';
+import { waitFor, echo, textOf, type FakeAiGateway } from '@te/testing';
 import { replyRequestedEvent } from '../src/domain/conversation-events.js';
 import type { Message } from '../src/domain/conversation.js';
 import {
   callsAs,
-  createContextEnv,
   failure,
-  observeEvents,
   queryPool,
-  startContextService,
+  startContextServiceWithAi,
+  type ContextServiceWithAi,
   type RunningContextService,
 } from './support/context.harness.js';
 import { renderTextImage } from './support/text-image.js';
@@ -28,34 +17,23 @@ import { renderTextImage } from './support/text-image.js';
 // Request routing with context-service in-process and a fake AI gateway serving te.ai.v1 over real
 // gRPC on loopback; PostgreSQL, Redis, RabbitMQ and tesseract.js are the machine's.
 describe('request routing to the AI gateway', () => {
-  let env: ServiceTestEnv;
+  let stack: ContextServiceWithAi;
   let ai: FakeAiGateway;
   let service: RunningContextService;
   let db: pg.Pool;
-  let root: string;
-  let events: Awaited<ReturnType<typeof observeEvents>>;
+  let events: ContextServiceWithAi['events'];
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'te-routing-'));
-    ai = await startFakeAiGateway();
-    env = await createContextEnv();
-    service = await startContextService(env, {
-      STORAGE_FS_ROOT: root,
-      AI_GATEWAY_SERVICE_ADDR: ai.address,
-      MODEL_CATALOGUE_TTL_MS: '0',
+    stack = await startContextServiceWithAi('routing', {
       ROUTING_SYSTEM_PROMPT: 'You are TE-explico (test prompt).',
     });
-    db = queryPool(env);
-    events = await observeEvents(env, 'test-observer.routing', ['context.message.created']);
+    ({ ai, service, events } = stack);
+    db = queryPool(stack.env);
   }, 60_000);
 
   afterAll(async () => {
-    await events?.close();
-    await service?.stop();
-    await ai?.stop();
     await db?.end();
-    await env?.cleanup();
-    await rm(root, { recursive: true, force: true });
+    await stack?.stop();
   }, 60_000);
 
   beforeEach(() => {

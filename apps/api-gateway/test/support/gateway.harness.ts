@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'amqplib';
 import { captureLogger, type CapturedLogger } from '@te/platform';
-import { testAmqp, testRedisPrefix, waitFor } from '@te/testing';
+import { startFakeAiGateway, testAmqp, testRedisPrefix, waitFor, type FakeAiGateway } from '@te/testing';
 import { createGatewayApp, type GatewayApp } from '../../src/app.js';
 import { SESSION_REVOCATIONS_QUEUE } from '../../src/auth/session-revoked.consumer.js';
 import { loadGatewayConfig } from '../../src/config.js';
-import { JWT_AUDIENCE, JWT_ISSUER } from './user-service.process.js';
+import { ContextServiceProcess } from './context-service.process.js';
+import { JWT_AUDIENCE, JWT_ISSUER, UserServiceProcess } from './user-service.process.js';
 
 export const ALLOWED_ORIGIN = 'https://app.gateway-tests.te.local';
 
@@ -187,4 +188,45 @@ export async function register(
     headers,
   });
   return { ...response, credentials };
+}
+
+export interface MessagingStack {
+  /** The fake AI gateway (te.ai.v1 on loopback) context-service answers with. */
+  ai: FakeAiGateway;
+  userService: UserServiceProcess;
+  contextService: ContextServiceProcess;
+  gateway: RunningGateway;
+  /** The access token of a user registered through the gateway. */
+  token: string;
+  /** Stops the gateway, the two processes and the fake AI gateway. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway in this process → real user-service and context-service processes → a fake AI gateway
+ * on loopback, with one registered user. On a failed start, whatever was started is stopped.
+ */
+export async function startMessagingStack(): Promise<MessagingStack> {
+  let ai: FakeAiGateway | undefined;
+  let userService: UserServiceProcess | undefined;
+  let contextService: ContextServiceProcess | undefined;
+  let gateway: RunningGateway | undefined;
+  const stop = async () => {
+    await gateway?.stop();
+    await userService?.dispose();
+    await contextService?.dispose();
+    await ai?.stop();
+  };
+  try {
+    ai = await startFakeAiGateway();
+    userService = await UserServiceProcess.create();
+    contextService = await ContextServiceProcess.create({ AI_GATEWAY_SERVICE_ADDR: ai.address });
+    await Promise.all([userService.start(), contextService.start()]);
+    gateway = await startGateway(userService.address, { CONTEXT_SERVICE_ADDR: contextService.address });
+    const token = (await register(gateway.baseUrl)).body.data!.access_token;
+    return { ai, userService, contextService, gateway, token, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -1,3 +1,5 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { RabbitMqEventBus, type EventEnvelope } from '@te/events';
@@ -10,7 +12,13 @@ import {
   scopesForRoles,
   type CapturedLogger,
 } from '@te/platform';
-import { createServiceTestEnv, type ServiceTestEnv, startFakeAiGateway, openTestPool } from '@te/testing';
+import {
+  createServiceTestEnv,
+  type FakeAiGateway,
+  type ServiceTestEnv,
+  startFakeAiGateway,
+  openTestPool,
+} from '@te/testing';
 import { createContextServiceApp, type ContextServiceAppOptions } from '../../src/app.js';
 import { loadContextServiceConfig } from '../../src/config.js';
 import { CONTEXT_OCR_QUEUE } from '../../src/events/ocr.consumer.js';
@@ -199,4 +207,53 @@ export async function observeEvents(env: ServiceTestEnv, queue: string, bindings
     },
   });
   return { received, bus, close: () => bus.close() };
+}
+
+export interface ContextServiceWithAi {
+  env: ServiceTestEnv;
+  /** The test's fake AI gateway (te.ai.v1 on loopback), which the service is configured with. */
+  ai: FakeAiGateway;
+  service: RunningContextService;
+  /** An observer of the run's `context.message.created` events. */
+  events: Awaited<ReturnType<typeof observeEvents>>;
+  /** Stops everything above and removes the object storage folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * context-service in-process with a temporary folder as its object storage, the test's own fake AI
+ * gateway (AI_GATEWAY_SERVICE_ADDR), no model catalogue cache, and an observer of
+ * `context.message.created` on queue `test-observer.<label>`. `overrides` adds configuration.
+ */
+export async function startContextServiceWithAi(
+  label: string,
+  overrides: Record<string, string> = {},
+): Promise<ContextServiceWithAi> {
+  const root = await mkdtemp(path.join(tmpdir(), `te-${label}-`));
+  let ai: FakeAiGateway | undefined;
+  let env: ServiceTestEnv | undefined;
+  let service: RunningContextService | undefined;
+  let events: Awaited<ReturnType<typeof observeEvents>> | undefined;
+  const stop = async () => {
+    await events?.close();
+    await service?.stop();
+    await ai?.stop();
+    await env?.cleanup();
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    ai = await startFakeAiGateway();
+    env = await createContextEnv();
+    service = await startContextService(env, {
+      STORAGE_FS_ROOT: root,
+      AI_GATEWAY_SERVICE_ADDR: ai.address,
+      MODEL_CATALOGUE_TTL_MS: '0',
+      ...overrides,
+    });
+    events = await observeEvents(env, `test-observer.${label}`, ['context.message.created']);
+    return { env, ai, service, events, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
