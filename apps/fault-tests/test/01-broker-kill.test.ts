@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { openTestPool, testAmqp, testRedisPrefix, waitFor } from '@te/testing';
+import { testAmqp, testRedisPrefix, waitFor } from '@te/testing';
 import { AmqpProbe } from '../src/amqp-probe.js';
-import { FaultService } from '../src/fault-service.js';
-import { OwnBroker } from '../src/own-broker.js';
+import type { FaultService } from '../src/fault-service.js';
+import type { OwnBroker } from '../src/own-broker.js';
 import {
   commitOutboxRows,
   notExactlyOnce,
@@ -13,7 +13,7 @@ import {
   unpublishedCount,
   userRegisteredEvents,
 } from '../src/platform-events.js';
-import { cleanUp } from '../src/clean-up.js';
+import { ownBrokerScenario } from '../src/scenario-setup.js';
 
 /** Committed in batches while the broker runs; it is killed while these flow. */
 const BEFORE_KILL = 1000;
@@ -24,31 +24,13 @@ const AFTER_RESTART = 500;
 const BATCH = 100;
 
 describe('Scenario 1: RabbitMQ killed (kill -9) and restarted while events flow', () => {
+  const scenario = ownBrokerScenario('01-broker-kill', 'kill', 3);
   let broker: OwnBroker;
   let users: FaultService;
   let integration: FaultService;
   let userDb: pg.Pool;
   let integrationDb: pg.Pool;
-
-  beforeAll(async () => {
-    broker = await OwnBroker.create('kill');
-    await broker.start();
-    [users, integration] = await Promise.all([
-      FaultService.create('user-service', { AMQP_URL: broker.url }),
-      FaultService.create('integration-service', { AMQP_URL: broker.url }),
-    ]);
-    await Promise.all([users.start(), integration.start()]);
-    userDb = openTestPool(users.databaseUrl, 3);
-    integrationDb = openTestPool(integration.databaseUrl, 3);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cleanUp('01-broker-kill', {
-      services: [users, integration],
-      pools: [userDb, integrationDb],
-      broker,
-    });
-  }, 120_000);
+  beforeAll(() => ({ broker, users, integration, userDb, integrationDb } = scenario));
 
   it('When the broker is killed mid-flow and restarted, then every committed event is recorded exactly once and both services reconnect by themselves', async () => {
     const flow = userRegisteredEvents(BEFORE_KILL);

@@ -1,9 +1,8 @@
 import type { EventEnvelope } from '@te/events';
 import type pg from 'pg';
-import { openTestPool, testAmqp, waitFor } from '@te/testing';
-import { AmqpProbe, MACHINE_AMQP_URL } from '../src/amqp-probe.js';
-import { cleanUp } from '../src/clean-up.js';
-import { FaultService, PLATFORM_EVENTS_CONSUMER } from '../src/fault-service.js';
+import { testAmqp, waitFor } from '@te/testing';
+import type { AmqpProbe } from '../src/amqp-probe.js';
+import { PLATFORM_EVENTS_CONSUMER, type FaultService } from '../src/fault-service.js';
 import {
   notExactlyOnce,
   processedCount,
@@ -11,6 +10,7 @@ import {
   sleep,
   userRegisteredEvents,
 } from '../src/platform-events.js';
+import { machineBrokerScenario } from '../src/scenario-setup.js';
 
 const BULK = 1000;
 
@@ -21,20 +21,11 @@ const BULK = 1000;
 describe('Scenario 2: a consumer killed (kill -9) mid-message', () => {
   const amqp = testAmqp();
   const mainQueue = `${amqp.queuePrefix}${PLATFORM_EVENTS_CONSUMER}`;
+  const scenario = machineBrokerScenario('02-consumer-kill', 3);
   let integration: FaultService;
   let db: pg.Pool;
   let probe: AmqpProbe;
-
-  beforeAll(async () => {
-    integration = await FaultService.create('integration-service', { AMQP_URL: MACHINE_AMQP_URL });
-    await integration.start();
-    db = openTestPool(integration.databaseUrl, 3);
-    probe = await AmqpProbe.open(MACHINE_AMQP_URL);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cleanUp('02-consumer-kill', { services: [integration], pools: [db], probes: [probe] });
-  }, 120_000);
+  beforeAll(() => ({ integration, db, probe } = scenario));
 
   it('When the consumer is killed inside its transaction, then the broker redelivers the message to the next process and its effect is applied once', async () => {
     const [event] = userRegisteredEvents(1);

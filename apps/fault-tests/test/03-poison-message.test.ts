@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { GetMessage } from 'amqplib';
 import type pg from 'pg';
-import { openTestPool, testAmqp, waitFor } from '@te/testing';
-import { AmqpProbe, MACHINE_AMQP_URL } from '../src/amqp-probe.js';
-import { cleanUp } from '../src/clean-up.js';
-import { FaultService, PLATFORM_EVENTS_CONSUMER } from '../src/fault-service.js';
+import { testAmqp, waitFor } from '@te/testing';
+import type { AmqpProbe } from '../src/amqp-probe.js';
+import { PLATFORM_EVENTS_CONSUMER, type FaultService } from '../src/fault-service.js';
 import { sleep, userRegisteredEvents } from '../src/platform-events.js';
+import { machineBrokerScenario } from '../src/scenario-setup.js';
 
 /** integration-service runs with @te/events' default retry policy (libs/events/README.md). */
 const RETRY_DELAYS_MS = [1000, 5000, 30000];
@@ -20,20 +20,11 @@ const LATE_MARGIN_MS = 20_000;
 describe('Scenario 3: a poison message', () => {
   const amqp = testAmqp();
   const mainQueue = `${amqp.queuePrefix}${PLATFORM_EVENTS_CONSUMER}`;
+  const scenario = machineBrokerScenario('03-poison-message', 2);
   let integration: FaultService;
   let db: pg.Pool;
   let probe: AmqpProbe;
-
-  beforeAll(async () => {
-    integration = await FaultService.create('integration-service', { AMQP_URL: MACHINE_AMQP_URL });
-    await integration.start();
-    db = openTestPool(integration.databaseUrl, 2);
-    probe = await AmqpProbe.open(MACHINE_AMQP_URL);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cleanUp('03-poison-message', { services: [integration], pools: [db], probes: [probe] });
-  }, 120_000);
+  beforeAll(() => ({ integration, db, probe } = scenario));
 
   it('When a handler always fails, then the message is retried after growing delays, dead-lettered after the last one, and never runs again', async () => {
     const [template, good] = userRegisteredEvents(2);

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { callUnary, createGrpcClient, loadProtos } from '@te/grpc';
 import { captureLogger, createMetrics } from '@te/platform';
-import { openTestPool, waitFor } from '@te/testing';
-import { cleanUp } from '../src/clean-up.js';
-import { FaultService, PLATFORM_EVENTS_CONSUMER } from '../src/fault-service.js';
-import { OwnBroker } from '../src/own-broker.js';
+import { waitFor } from '@te/testing';
+import { PLATFORM_EVENTS_CONSUMER, type FaultService } from '../src/fault-service.js';
+import type { OwnBroker } from '../src/own-broker.js';
 import {
   commitOutboxRows,
   notExactlyOnce,
@@ -14,6 +13,7 @@ import {
   unpublishedCount,
   userRegisteredEvents,
 } from '../src/platform-events.js';
+import { ownBrokerScenario } from '../src/scenario-setup.js';
 
 const RELAY_BULK = 2000;
 
@@ -22,31 +22,13 @@ const RELAY_BULK = 2000;
  * outbox relay and integration-service's consumer, on a broker of the test's own.
  */
 describe('Scenario 4: a crash between the database commit and the publish', () => {
+  const scenario = ownBrokerScenario('04-crash-before-publish', 'outbox', 2);
   let broker: OwnBroker;
   let users: FaultService;
   let integration: FaultService;
   let userDb: pg.Pool;
   let integrationDb: pg.Pool;
-
-  beforeAll(async () => {
-    broker = await OwnBroker.create('outbox');
-    await broker.start();
-    [users, integration] = await Promise.all([
-      FaultService.create('user-service', { AMQP_URL: broker.url }),
-      FaultService.create('integration-service', { AMQP_URL: broker.url }),
-    ]);
-    await Promise.all([users.start(), integration.start()]);
-    userDb = openTestPool(users.databaseUrl, 2);
-    integrationDb = openTestPool(integration.databaseUrl, 2);
-  }, 240_000);
-
-  afterAll(async () => {
-    await cleanUp('04-crash-before-publish', {
-      services: [users, integration],
-      pools: [userDb, integrationDb],
-      broker,
-    });
-  }, 120_000);
+  beforeAll(() => ({ broker, users, integration, userDb, integrationDb } = scenario));
 
   it('When user-service is killed after a registration committed but before its event was published, then the restarted service publishes it and the consumer records it once', async () => {
     // The broker is down, so the relay cannot publish what the registration commits.
